@@ -1,0 +1,19 @@
+#pragma once
+// Subcommand registration. A subcommand stores its exit code with
+// set_exit_code(); main returns it. Exit codes are the CLI contract.
+
+#include <CLI/CLI.hpp>
+
+namespace lowbit::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitRegression = 3;
+
+void add_eval_command(CLI::App& app);
+
+void set_exit_code(int code);
+int exit_code();
+
+}  // namespace lowbit::cli
