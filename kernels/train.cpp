@@ -1,0 +1,175 @@
+#include "kernels/train.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numbers>
+#include <numeric>
+#include <stdexcept>
+
+#include "kernels/adam.h"
+#include "kernels/backprop.h"
+#include "kernels/engine_fp32.h"
+#include "kernels/evaluate.h"
+#include "kernels/loss.h"
+#include "kernels/random.h"
+
+namespace lowbit::kernels {
+
+namespace {
+
+// Distinct streams for initialization and shuffling, so changing the
+// number of epochs never changes the initial weights.
+constexpr std::uint64_t kShuffleStream = 0x53485546464c45ULL;  // "SHUFFLE"
+
+float scheduled_lr(const TrainSpec& spec, long step, long total_steps) {
+  if (spec.schedule == LrSchedule::kConstant || total_steps <= 1) return spec.learning_rate;
+  const double progress = static_cast<double>(step) / static_cast<double>(total_steps);
+  return static_cast<float>(spec.learning_rate * 0.5 * (1.0 + std::cos(std::numbers::pi * progress)));
+}
+
+void mirror_image(const std::uint8_t* src, int rows, int cols, std::uint8_t* dst) {
+  for (int r = 0; r < rows; ++r) {
+    const std::uint8_t* in = src + static_cast<std::size_t>(r) * static_cast<std::size_t>(cols);
+    std::uint8_t* out = dst + static_cast<std::size_t>(r) * static_cast<std::size_t>(cols);
+    std::reverse_copy(in, in + cols, out);
+  }
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+std::string to_string(LrSchedule schedule) {
+  return schedule == LrSchedule::kCosine ? "cosine" : "constant";
+}
+
+LrSchedule parse_lr_schedule(const std::string& text) {
+  if (text == "cosine") return LrSchedule::kCosine;
+  if (text == "constant") return LrSchedule::kConstant;
+  throw std::invalid_argument(fmt::format("\"{}\" is not one of cosine, constant", text));
+}
+
+Mlp init_mlp(const std::vector<int>& layers, std::uint64_t seed) {
+  check_layer_sizes(layers);
+  Rng rng(seed);
+  Mlp model;
+  for (std::size_t l = 0; l + 1 < layers.size(); ++l) {
+    DenseLayer layer;
+    layer.inputs = layers[l];
+    layer.outputs = layers[l + 1];
+    layer.weights.resize(static_cast<std::size_t>(layer.inputs) * static_cast<std::size_t>(layer.outputs));
+    layer.bias.assign(static_cast<std::size_t>(layer.outputs), 0.0f);
+    const double sigma = std::sqrt(2.0 / layer.inputs);
+    for (float& w : layer.weights) w = static_cast<float>(rng.normal() * sigma);
+    model.layers.push_back(std::move(layer));
+  }
+  return model;
+}
+
+InputNormalization fit_normalization(const ImageSet& images) {
+  double sum = 0.0;
+  double sum_sq = 0.0;
+  for (std::uint8_t p : images.pixels) {
+    const double x = p / 255.0;
+    sum += x;
+    sum_sq += x * x;
+  }
+  const auto n = static_cast<double>(images.pixels.size());
+  InputNormalization norm;
+  if (n == 0) return norm;
+  const double mean = sum / n;
+  const double variance = std::max(sum_sq / n - mean * mean, 0.0);
+  norm.mean = static_cast<float>(mean);
+  // A constant image set would give σ = 0; keep the identity scale instead.
+  norm.stddev = variance > 0.0 ? static_cast<float>(std::sqrt(variance)) : 1.0f;
+  return norm;
+}
+
+TrainResult train_mlp(const TrainSpec& spec, const ImageSet& train, const EpochCallback& on_epoch) {
+  check_layer_sizes(spec.layers);
+  if (spec.layers.front() != train.features()) {
+    throw std::invalid_argument(fmt::format("layers: the first size is {} but images have {} pixels",
+                                            spec.layers.front(), train.features()));
+  }
+  if (spec.epochs < 0) throw std::invalid_argument("epochs must be ≥ 0");
+  if (spec.batch_size < 1) throw std::invalid_argument("batch size must be ≥ 1");
+  if (spec.validation_images < 0 || spec.validation_images >= train.count) {
+    throw std::invalid_argument(fmt::format(
+        "validation images must be in [0, {}), got {}", train.count, spec.validation_images));
+  }
+  const auto start = std::chrono::steady_clock::now();
+  TrainValidationSplit split = split_validation(train, spec.validation_images);
+  if (spec.train_images > 0 && spec.train_images < split.fit.count) {
+    split.fit = split.fit.slice(0, spec.train_images);
+  }
+  const ImageSet& fit = split.fit;
+  const int features = fit.features();
+  const int classes = spec.layers.back();
+
+  TrainResult result;
+  Mlp& model = result.model;
+  model = init_mlp(spec.layers, spec.seed);
+  model.normalization = fit_normalization(fit);
+
+  Adam adam(model, AdamSettings{.weight_decay = spec.weight_decay});
+  Gradients grads = Gradients::zeros_like(model);
+  TrainingWorkspace workspace;
+  Rng shuffle_rng(spec.seed ^ kShuffleStream);
+  std::vector<int> order(static_cast<std::size_t>(fit.count));
+  std::iota(order.begin(), order.end(), 0);
+  std::vector<float> batch_images(static_cast<std::size_t>(spec.batch_size) * static_cast<std::size_t>(features));
+  std::vector<std::uint8_t> batch_pixels(batch_images.size());
+  std::vector<std::uint8_t> batch_labels(static_cast<std::size_t>(spec.batch_size));
+  std::vector<float> dlogits(static_cast<std::size_t>(spec.batch_size) * static_cast<std::size_t>(classes));
+
+  const long steps_per_epoch = (fit.count + spec.batch_size - 1) / spec.batch_size;
+  const long total_steps = steps_per_epoch * spec.epochs;
+  long step = 0;
+  for (int epoch = 1; epoch <= spec.epochs; ++epoch) {
+    const auto epoch_start = std::chrono::steady_clock::now();
+    shuffle_rng.shuffle(std::span<int>(order));
+    double loss_sum = 0.0;
+    for (int first = 0; first < fit.count; first += spec.batch_size) {
+      const int batch = std::min(spec.batch_size, fit.count - first);
+      for (int b = 0; b < batch; ++b) {
+        const int index = order[static_cast<std::size_t>(first + b)];
+        std::uint8_t* dst = batch_pixels.data() + static_cast<std::size_t>(b) * static_cast<std::size_t>(features);
+        if (spec.augment_flip && (shuffle_rng.next_u64() & 1u) != 0) {
+          mirror_image(fit.image(index), fit.rows, fit.cols, dst);
+        } else {
+          std::copy_n(fit.image(index), features, dst);
+        }
+        batch_labels[static_cast<std::size_t>(b)] = fit.labels[static_cast<std::size_t>(index)];
+      }
+      normalize_images(model.normalization, batch_pixels.data(), batch, features, batch_images.data());
+      const float* logits = workspace.forward(model, batch_images.data(), batch, &sgemm_openblas);
+      const double loss =
+          softmax_cross_entropy(logits, batch_labels.data(), batch, classes, dlogits.data());
+      loss_sum += loss * batch;
+      workspace.backward(model, dlogits.data(), grads, &sgemm_openblas);
+      adam.step(model, grads, scheduled_lr(spec, step, total_steps));
+      ++step;
+    }
+    EpochStats stats;
+    stats.epoch = epoch;
+    stats.loss = loss_sum / fit.count;
+    stats.validation_top1 = split.validation.count > 0 ? top1_fp32(model, split.validation) : 0.0;
+    stats.seconds = seconds_since(epoch_start);
+    result.history.push_back(stats);
+    if (on_epoch) on_epoch(stats);
+  }
+  result.seconds = seconds_since(start);
+  return result;
+}
+
+double top1_fp32(const Mlp& model, const ImageSet& images) {
+  auto engine = make_fp32_openblas_engine(model);
+  return evaluate(*engine, model.normalization, images).top1;
+}
+
+}  // namespace lowbit::kernels

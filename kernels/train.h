@@ -1,0 +1,64 @@
+#pragma once
+// Training an MLP from a seed: He initialization, mini-batch Adam, a
+// learning-rate schedule, deterministic for a given seed and thread count
+// (our own RNG; OpenBLAS splits work by thread count, not by timing).
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "kernels/dataset.h"
+#include "kernels/mlp.h"
+
+namespace lowbit::kernels {
+
+enum class LrSchedule : std::uint8_t { kConstant, kCosine };
+
+struct TrainSpec {
+  std::vector<int> layers{784, 128, 10};
+  int epochs = 30;
+  int batch_size = 128;
+  float learning_rate = 1e-3f;
+  LrSchedule schedule = LrSchedule::kCosine;
+  float weight_decay = 0.05f;
+  int validation_images = 5000;  // taken from the end of the training set
+  int train_images = 0;          // 0: all the rest; tests train on subsets
+  // Mirror each training image left-right with probability 1/2. Fashion-MNIST
+  // classes are symmetric under it (a mirrored shoe is a shoe), so it is a
+  // free, label-preserving augmentation that curbs overfitting.
+  bool augment_flip = true;
+  std::uint64_t seed = 1;
+};
+
+struct EpochStats {
+  int epoch = 0;
+  double loss = 0.0;             // mean training loss over the epoch
+  double validation_top1 = 0.0;  // 0 when there is no validation split
+  double seconds = 0.0;
+};
+
+struct TrainResult {
+  Mlp model;
+  std::vector<EpochStats> history;
+  double seconds = 0.0;
+};
+
+std::string to_string(LrSchedule schedule);
+LrSchedule parse_lr_schedule(const std::string& text);  // throws std::invalid_argument
+
+// He-normal weights (σ = √(2 / fan_in)), zero biases.
+Mlp init_mlp(const std::vector<int>& layers, std::uint64_t seed);
+
+// Mean and standard deviation of all pixels of `images`, scaled to [0, 1].
+InputNormalization fit_normalization(const ImageSet& images);
+
+// Called after every epoch (progress output); may be empty.
+using EpochCallback = std::function<void(const EpochStats&)>;
+
+TrainResult train_mlp(const TrainSpec& spec, const ImageSet& train, const EpochCallback& on_epoch);
+
+// Top-1 of `model` on `images` with the fp32 OpenBLAS path (used for validation).
+double top1_fp32(const Mlp& model, const ImageSet& images);
+
+}  // namespace lowbit::kernels

@@ -1,0 +1,59 @@
+#include "protocol/eval_config.h"
+
+#include <fmt/format.h>
+#include <xxhash.h>
+
+namespace lowbit::protocol {
+
+void to_json(nlohmann::json& j, const MlpTraining& t) {
+  j = {{"epochs", t.epochs},
+       {"batch_size", t.batch_size},
+       {"learning_rate", t.learning_rate},
+       {"schedule", t.schedule},
+       {"weight_decay", t.weight_decay},
+       {"validation_images", t.validation_images},
+       {"train_images", t.train_images},
+       {"augment_flip", t.augment_flip},
+       {"seed", t.seed}};
+}
+
+void from_json(const nlohmann::json& j, MlpTraining& t) {
+  j.at("epochs").get_to(t.epochs);
+  j.at("batch_size").get_to(t.batch_size);
+  j.at("learning_rate").get_to(t.learning_rate);
+  j.at("schedule").get_to(t.schedule);
+  j.at("weight_decay").get_to(t.weight_decay);
+  j.at("validation_images").get_to(t.validation_images);
+  j.at("train_images").get_to(t.train_images);
+  j.at("augment_flip").get_to(t.augment_flip);
+  j.at("seed").get_to(t.seed);
+}
+
+void to_json(nlohmann::json& j, const MlpWorkload& w) {
+  j = {{"kind", "mlp"}, {"dataset", w.dataset}, {"layers", w.layers}, {"training", w.training}};
+}
+
+void from_json(const nlohmann::json& j, MlpWorkload& w) {
+  j.at("dataset").get_to(w.dataset);
+  j.at("layers").get_to(w.layers);
+  j.at("training").get_to(w.training);
+}
+
+void to_json(nlohmann::json& j, const EvalConfig& c) {
+  j = {{"workload", c.mlp}, {"precision", c.precision}, {"bits", c.bits}, {"kernel", c.kernel}};
+}
+
+void from_json(const nlohmann::json& j, EvalConfig& c) {
+  c.workload = j.at("workload").at("kind").get<std::string>();
+  j.at("workload").get_to(c.mlp);
+  j.at("precision").get_to(c.precision);
+  j.at("bits").get_to(c.bits);
+  j.at("kernel").get_to(c.kernel);
+}
+
+std::string config_hash(const EvalConfig& config) {
+  const std::string text = nlohmann::json(config).dump();
+  return fmt::format("{:016x}", XXH3_64bits(text.data(), text.size()));
+}
+
+}  // namespace lowbit::protocol

@@ -1,0 +1,62 @@
+#pragma once
+// The inputs of one evaluation: what `lowbit eval` is asked to do and what a
+// sweep's job carries. Its canonical JSON is the result's `config`, and the
+// hash of that JSON (`config_hash`) names the configuration in every series.
+// Machine facts (threads, ISA cap) belong to the target, not here.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace lowbit::protocol {
+
+struct MlpTraining {
+  int epochs = 30;
+  int batch_size = 128;
+  double learning_rate = 1e-3;
+  std::string schedule = "cosine";
+  double weight_decay = 0.05;
+  int validation_images = 5000;
+  int train_images = 0;  // 0: every training image outside the validation split
+  bool augment_flip = true;
+  std::uint64_t seed = 1;
+
+  friend bool operator==(const MlpTraining&, const MlpTraining&) = default;
+};
+
+struct MlpWorkload {
+  std::string dataset = "fashion-mnist";
+  std::vector<int> layers{784, 128, 10};
+  MlpTraining training;
+
+  friend bool operator==(const MlpWorkload&, const MlpWorkload&) = default;
+};
+
+inline const std::vector<std::string>& precision_modes() {
+  static const std::vector<std::string> modes{"fp32"};
+  return modes;
+}
+
+struct EvalConfig {
+  std::string workload = "mlp";
+  MlpWorkload mlp;
+  std::string precision = "fp32";
+  int bits = 32;
+  std::string kernel = "auto";  // a forced compute path, or "auto"
+
+  friend bool operator==(const EvalConfig&, const EvalConfig&) = default;
+};
+
+void to_json(nlohmann::json& j, const MlpTraining& t);
+void from_json(const nlohmann::json& j, MlpTraining& t);
+void to_json(nlohmann::json& j, const MlpWorkload& w);
+void from_json(const nlohmann::json& j, MlpWorkload& w);
+void to_json(nlohmann::json& j, const EvalConfig& c);
+void from_json(const nlohmann::json& j, EvalConfig& c);
+
+// xxh3-64 of the canonical JSON (sorted keys, no spaces), 16 hex digits.
+std::string config_hash(const EvalConfig& config);
+
+}  // namespace lowbit::protocol
