@@ -4,6 +4,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <memory>
 
 #include "kernels/idx_reader.h"
 

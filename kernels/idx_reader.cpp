@@ -29,14 +29,14 @@ IdxArray parse_idx(std::span<const std::uint8_t> bytes, std::uint32_t expected_m
                                 bytes.size()));
   }
   const std::uint32_t magic = read_be32(bytes, 0);
+  // The magic includes the type byte: check it first, so an IDX file of
+  // another element type is reported as such, not as a bad magic number.
+  if (bytes[0] == 0 && bytes[1] == 0 && bytes[2] != kIdxTypeUnsignedByte) {
+    throw DataError(fmt::format("{}: unsupported IDX element type 0x{:02x}", name, bytes[2]));
+  }
   if (magic != expected_magic) {
     throw DataError(
         fmt::format("{}: bad magic number {} (expected {})", name, magic, expected_magic));
-  }
-  // The magic fixes the type byte and the rank; both checks are kept so the
-  // message says what was wrong.
-  if (bytes[2] != kIdxTypeUnsignedByte) {
-    throw DataError(fmt::format("{}: unsupported IDX element type 0x{:02x}", name, bytes[2]));
   }
   const std::size_t rank = bytes[3];
   const std::size_t header_bytes = kHeaderWordBytes * (1 + rank);

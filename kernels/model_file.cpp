@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include <atomic>
 #include <bit>
 #include <cstring>
 #include <fstream>
@@ -83,7 +84,11 @@ std::vector<std::uint8_t> serialize_model(const ModelArtifact& a) {
   return bytes;
 }
 
-ModelArtifact deserialize_model(std::span<const std::uint8_t> bytes, const std::string& name) {
+namespace {
+
+// Throws nlohmann exceptions on a header of the wrong shape; the public
+// deserialize_model turns them into ModelFileError.
+ModelArtifact deserialize_model_unchecked(std::span<const std::uint8_t> bytes, const std::string& name) {
   if (bytes.size() < kPreambleBytes || std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0) {
     throw ModelFileError(fmt::format("{}: not a lowbit model file (bad magic)", name));
   }
@@ -129,11 +134,13 @@ ModelArtifact deserialize_model(std::span<const std::uint8_t> bytes, const std::
     if (t.at("name").get<std::string>() != expect_name || t.at("bytes").get<std::size_t>() != expect_bytes) {
       throw ModelFileError(fmt::format("{}: tensor {} does not match the layer sizes", name, expect_name));
     }
-    const std::size_t at = payload_start + t.at("offset").get<std::size_t>();
-    if (at > bytes.size() || expect_bytes > bytes.size() - at) {
+    // Compare before adding: a huge offset must not wrap around.
+    const std::size_t offset = t.at("offset").get<std::size_t>();
+    if (payload_start > bytes.size() || offset > bytes.size() - payload_start ||
+        expect_bytes > bytes.size() - payload_start - offset) {
       throw ModelFileError(fmt::format("{}: truncated: tensor {} runs past the end", name, expect_name));
     }
-    return bytes.subspan(at, expect_bytes);
+    return bytes.subspan(payload_start + offset, expect_bytes);
   };
   std::size_t index = 0;
   for (std::size_t l = 0; l + 1 < sizes.size(); ++l) {
@@ -155,6 +162,16 @@ ModelArtifact deserialize_model(std::span<const std::uint8_t> bytes, const std::
   return a;
 }
 
+}  // namespace
+
+ModelArtifact deserialize_model(std::span<const std::uint8_t> bytes, const std::string& name) {
+  try {
+    return deserialize_model_unchecked(bytes, name);
+  } catch (const nlohmann::json::exception& e) {
+    throw ModelFileError(fmt::format("{}: malformed header: {}", name, e.what()));
+  }
+}
+
 std::string content_hash(std::span<const std::uint8_t> bytes) {
   const XXH128_hash_t h = XXH3_128bits(bytes.data(), bytes.size());
   return fmt::format("{:016x}{:016x}", h.high64, h.low64);
@@ -162,12 +179,19 @@ std::string content_hash(std::span<const std::uint8_t> bytes) {
 
 void write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes) {
   std::filesystem::create_directories(path.parent_path());
-  const std::filesystem::path tmp = path.string() + fmt::format(".tmp.{}", ::getpid());
+  // pid + a process-wide counter: two writers of the same key never share a temp file.
+  static std::atomic<unsigned> counter{0};
+  const std::filesystem::path tmp =
+      path.string() + fmt::format(".tmp.{}.{}", ::getpid(), counter.fetch_add(1));
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
     out.flush();
-    if (!out) throw ModelFileError(fmt::format("{}: cannot write", tmp.string()));
+    if (!out) {
+      std::error_code ignored;
+      std::filesystem::remove(tmp, ignored);
+      throw ModelFileError(fmt::format("{}: cannot write", tmp.string()));
+    }
   }
   std::filesystem::rename(tmp, path);
 }
