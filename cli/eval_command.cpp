@@ -80,6 +80,7 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--train-images", t.train_images, "train on this many images (0: all)")->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_option("--augment-flip", o.augment_flip, "mirror training images at random")->capture_default_str()->check(CLI::IsMember({"on", "off"}));
   cmd->add_option("--seed", t.seed, "training seed")->capture_default_str();
+  cmd->add_option("--train-threads", t.threads, "threads for training (part of the model's identity)")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--precision", o.request.config.precision, "compute precision")->capture_default_str()->check(CLI::IsMember(protocol::precision_modes()));
   cmd->add_option("--bits", o.request.config.bits, "weight bit width (32: no integer quantization)")->capture_default_str()->check(CLI::IsMember({2, 3, 4, 5, 6, 7, 8, 32}));
   std::vector<std::string> kernels_allowed{"auto"};

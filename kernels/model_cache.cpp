@@ -19,6 +19,7 @@ nlohmann::json to_json(const TrainSpec& spec) {
       {"train_images", spec.train_images},
       {"seed", spec.seed},
       {"augment_flip", spec.augment_flip},
+      {"threads", spec.threads},
       {"optimizer", "adam"},
       {"init", "he_normal"},
   };

@@ -13,6 +13,7 @@
 #include "kernels/backprop.h"
 #include "kernels/engine_fp32.h"
 #include "kernels/evaluate.h"
+#include "kernels/library_info.h"
 #include "kernels/loss.h"
 #include "kernels/random.h"
 
@@ -41,6 +42,18 @@ void mirror_image(const std::uint8_t* src, int rows, int cols, std::uint8_t* dst
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
+
+// Sets the kernel thread count for a scope and restores the caller's.
+class ScopedThreads {
+ public:
+  explicit ScopedThreads(int threads) : saved_(openblas_threads()) { set_threads(threads); }
+  ~ScopedThreads() { set_threads(saved_); }
+  ScopedThreads(const ScopedThreads&) = delete;
+  ScopedThreads& operator=(const ScopedThreads&) = delete;
+
+ private:
+  int saved_;
+};
 
 }  // namespace
 
@@ -102,7 +115,9 @@ TrainResult train_mlp(const TrainSpec& spec, const ImageSet& train, const EpochC
     throw std::invalid_argument(fmt::format(
         "validation images must be in [0, {}), got {}", train.count, spec.validation_images));
   }
+  if (spec.threads < 1) throw std::invalid_argument("training threads must be ≥ 1");
   const auto start = std::chrono::steady_clock::now();
+  const ScopedThreads threads(spec.threads);
   TrainValidationSplit split = split_validation(train, spec.validation_images);
   if (spec.train_images > 0 && spec.train_images < split.fit.count) {
     split.fit = split.fit.slice(0, spec.train_images);

@@ -14,7 +14,8 @@ void to_json(nlohmann::json& j, const MlpTraining& t) {
        {"validation_images", t.validation_images},
        {"train_images", t.train_images},
        {"augment_flip", t.augment_flip},
-       {"seed", t.seed}};
+       {"seed", t.seed},
+       {"threads", t.threads}};
 }
 
 void from_json(const nlohmann::json& j, MlpTraining& t) {
@@ -27,6 +28,7 @@ void from_json(const nlohmann::json& j, MlpTraining& t) {
   j.at("train_images").get_to(t.train_images);
   j.at("augment_flip").get_to(t.augment_flip);
   j.at("seed").get_to(t.seed);
+  j.at("threads").get_to(t.threads);
 }
 
 void to_json(nlohmann::json& j, const MlpWorkload& w) {

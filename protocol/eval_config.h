@@ -22,6 +22,7 @@ struct MlpTraining {
   int train_images = 0;  // 0: every training image outside the validation split
   bool augment_flip = true;
   std::uint64_t seed = 1;
+  int threads = 1;  // training threads: part of what determines the model
 
   friend bool operator==(const MlpTraining&, const MlpTraining&) = default;
 };

@@ -20,6 +20,7 @@ kernels::TrainSpec to_train_spec(const protocol::MlpWorkload& workload) {
   spec.train_images = t.train_images;
   spec.augment_flip = t.augment_flip;
   spec.seed = t.seed;
+  spec.threads = t.threads;
   return spec;
 }
 

@@ -19,10 +19,10 @@ std::string repro_command(const EvalRequest& request) {
   std::string cmd = fmt::format(
       "lowbit eval --layers {} --epochs {} --train-batch {} --lr {} --lr-schedule {} "
       "--weight-decay {} --validation-images {} --train-images {} --augment-flip {} --seed {} "
-      "--precision {} --bits {} --kernel {} --threads {}",
+      "--train-threads {} --precision {} --bits {} --kernel {} --threads {}",
       kernels::format_layer_sizes(c.mlp.layers), t.epochs, t.batch_size, t.learning_rate,
       t.schedule, t.weight_decay, t.validation_images, t.train_images, t.augment_flip ? "on" : "off",
-      t.seed, c.precision, c.bits, c.kernel, request.threads);
+      t.seed, t.threads, c.precision, c.bits, c.kernel, request.threads);
   if (request.data_dir != kernels::default_fashion_mnist_dir()) {
     cmd += fmt::format(" --data {}", request.data_dir.string());
   }

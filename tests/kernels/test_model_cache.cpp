@@ -156,6 +156,7 @@ TEST_CASE("model cache: the key changes when any training field or the data hash
       {"validation_images", [](TrainSpec& s) { s.validation_images = 0; }},
       {"train_images", [](TrainSpec& s) { s.train_images = 1000; }},
       {"augment_flip", [](TrainSpec& s) { s.augment_flip = !s.augment_flip; }},
+      {"threads", [](TrainSpec& s) { s.threads += 1; }},
       {"seed", [](TrainSpec& s) { s.seed += 1; }},
       // Above 2^53: a seed that went through a double would collide.
       {"seed 2^63 + 1", [](TrainSpec& s) { s.seed = (std::uint64_t{1} << 63) + 1; }},
