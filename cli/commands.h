@@ -11,7 +11,8 @@ inline constexpr int kExitFailed = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitRegression = 3;
 
-void add_eval_command(CLI::App& app);
+// argv is kept for commands that re-execute the process (--max-isa).
+void add_eval_command(CLI::App& app, char** argv);
 
 void set_exit_code(int code);
 int exit_code();

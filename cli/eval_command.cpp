@@ -1,4 +1,5 @@
-// `lowbit eval`: train or load a model, evaluate one variant, print one result.
+// `lowbit eval`: train or load a model (or set up a GEMM), evaluate one
+// variant, measure its latency, print one result.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -6,15 +7,17 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/gbench_json.h"
 #include "cli/result_printer.h"
 #include "kernels/dataset.h"
 #include "kernels/engine_registry.h"
+#include "kernels/gemm_workload.h"
 #include "kernels/idx_reader.h"
 #include "kernels/model_cache.h"
 #include "kernels/mlp.h"
-#include "kernels/train.h"
 #include "protocol/eval_config.h"
 #include "worker/eval_job.h"
+#include "worker/isa_cap.h"
 
 namespace lowbit::cli {
 
@@ -24,23 +27,67 @@ struct EvalOptions {
   std::string layers = "784,128,10";
   std::string lr_schedule;
   std::string augment_flip = "on";
+  std::string batches = "1,64,1024";
+  std::string gemm;
   std::string data_dir = kernels::default_fashion_mnist_dir().string();
   std::string cache_dir;
+  std::string max_isa = "native";
   int threads = 0;
   bool json = false;
+  std::string format = "text";
   worker::EvalRequest request;
+  CLI::Option* batch_option = nullptr;
 };
 
-int run(EvalOptions& o) {
+// Bad input: the message names the flag; exit code 2.
+struct UsageError : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
+void parse_workload(EvalOptions& o) {
   worker::EvalRequest& request = o.request;
+  if (!o.gemm.empty()) {
+    if (o.batch_option->count() > 0) {
+      throw UsageError("--gemm and --batch exclude each other: a GEMM's batch is its M");
+    }
+    try {
+      const kernels::GemmProblem p = kernels::parse_gemm_problem(o.gemm);
+      request.config.workload = protocol::kWorkloadGemm;
+      request.config.gemm = {p.m, p.k, p.n};
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(fmt::format("--gemm: {}", e.what()));
+    }
+    request.measurement.batches = {request.config.gemm.m};
+    return;
+  }
   try {
     request.config.mlp.layers = kernels::parse_layer_sizes(o.layers);
   } catch (const std::invalid_argument& e) {
-    std::cerr << "lowbit eval: --layers: " << e.what() << "\n";
-    return kExitUsage;
+    throw UsageError(fmt::format("--layers: {}", e.what()));
+  }
+  try {
+    request.measurement.batches = kernels::parse_size_list(o.batches);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(fmt::format("--batch: {}", e.what()));
   }
   request.config.mlp.training.augment_flip = o.augment_flip == "on";
   if (!o.lr_schedule.empty()) request.config.mlp.training.schedule = o.lr_schedule;
+}
+
+int run(EvalOptions& o, char** argv) {
+  worker::EvalRequest& request = o.request;
+  try {
+    parse_workload(o);
+    worker::enter_isa_cap(o.max_isa, argv);  // may re-execute this process
+    worker::verify_isa_cap(o.max_isa);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "lowbit eval: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const std::runtime_error& e) {
+    std::cerr << "lowbit eval: --max-isa: " << e.what() << "\n";
+    return kExitFailed;
+  }
+  request.isa_cap = o.max_isa;
   request.data_dir = o.data_dir;
   request.cache_dir = o.cache_dir.empty() ? kernels::default_cache_dir() : std::filesystem::path(o.cache_dir);
   request.threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -55,8 +102,11 @@ int run(EvalOptions& o) {
     std::cerr << "lowbit eval: " << e.what() << "\n";
     return kExitUsage;
   }
-  if (o.json) {
+  const std::string format = o.json ? "json" : o.format;
+  if (format == "json") {
     std::cout << nlohmann::json(result).dump(2) << "\n";
+  } else if (format == "gbench-json") {
+    std::cout << to_gbench_json(result).dump(2) << "\n";
   } else {
     print_result(std::cout, result);
   }
@@ -65,32 +115,45 @@ int run(EvalOptions& o) {
 
 }  // namespace
 
-void add_eval_command(CLI::App& app) {
+void add_eval_command(CLI::App& app, char** argv) {
   auto options = std::make_shared<EvalOptions>();
   EvalOptions& o = *options;
   protocol::MlpTraining& t = o.request.config.mlp.training;
-  auto* cmd = app.add_subcommand("eval", "train or load a model, evaluate one variant, print one result");
-  cmd->add_option("--layers", o.layers, "layer sizes, input first")->capture_default_str();
-  cmd->add_option("--epochs", t.epochs, "training epochs")->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd->add_option("--train-batch", t.batch_size, "training mini-batch size")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--lr", t.learning_rate, "Adam learning rate (peak of the schedule)")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--lr-schedule", o.lr_schedule, "learning-rate schedule")->check(CLI::IsMember({"cosine", "constant"}))->default_str(t.schedule);
-  cmd->add_option("--weight-decay", t.weight_decay, "decoupled weight decay (AdamW)")->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd->add_option("--validation-images", t.validation_images, "training images held out for validation")->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd->add_option("--train-images", t.train_images, "train on this many images (0: all)")->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd->add_option("--augment-flip", o.augment_flip, "mirror training images at random")->capture_default_str()->check(CLI::IsMember({"on", "off"}));
-  cmd->add_option("--seed", t.seed, "training seed")->capture_default_str();
-  cmd->add_option("--train-threads", t.threads, "threads for training (part of the model's identity)")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--precision", o.request.config.precision, "compute precision")->capture_default_str()->check(CLI::IsMember(protocol::precision_modes()));
-  cmd->add_option("--bits", o.request.config.bits, "weight bit width (32: no integer quantization)")->capture_default_str()->check(CLI::IsMember({2, 3, 4, 5, 6, 7, 8, 32}));
+  kernels::LatencySettings& l = o.request.measurement.latency;
+  auto* cmd = app.add_subcommand("eval", "evaluate one variant: accuracy and latency, one result");
+
+  cmd->add_option("--layers", o.layers, "MLP layer sizes, input first")->capture_default_str()->group("Workload");
+  cmd->add_option("--gemm", o.gemm, "a raw GEMM M,K,N instead of the MLP (error against fp64)")->group("Workload");
+  cmd->add_option("--data", o.data_dir, "folder with the Fashion-MNIST IDX files")->capture_default_str()->group("Workload");
+
+  cmd->add_option("--epochs", t.epochs, "training epochs")->capture_default_str()->check(CLI::NonNegativeNumber)->group("Training");
+  cmd->add_option("--train-batch", t.batch_size, "training mini-batch size")->capture_default_str()->check(CLI::PositiveNumber)->group("Training");
+  cmd->add_option("--lr", t.learning_rate, "Adam learning rate (peak of the schedule)")->capture_default_str()->check(CLI::PositiveNumber)->group("Training");
+  cmd->add_option("--lr-schedule", o.lr_schedule, "learning-rate schedule")->check(CLI::IsMember({"cosine", "constant"}))->default_str(t.schedule)->group("Training");
+  cmd->add_option("--weight-decay", t.weight_decay, "decoupled weight decay (AdamW)")->capture_default_str()->check(CLI::NonNegativeNumber)->group("Training");
+  cmd->add_option("--validation-images", t.validation_images, "training images held out for validation")->capture_default_str()->check(CLI::NonNegativeNumber)->group("Training");
+  cmd->add_option("--train-images", t.train_images, "train on this many images (0: all)")->capture_default_str()->check(CLI::NonNegativeNumber)->group("Training");
+  cmd->add_option("--augment-flip", o.augment_flip, "mirror training images at random")->capture_default_str()->check(CLI::IsMember({"on", "off"}))->group("Training");
+  cmd->add_option("--seed", t.seed, "training seed")->capture_default_str()->group("Training");
+  cmd->add_option("--train-threads", t.threads, "threads for training (part of the model's identity)")->capture_default_str()->check(CLI::PositiveNumber)->group("Training");
+  cmd->add_option("--cache", o.cache_dir, "model and peak cache folder (default $XDG_CACHE_HOME/lowbit or ~/.cache/lowbit)")->group("Training");
+
+  cmd->add_option("--precision", o.request.config.precision, "compute precision")->capture_default_str()->check(CLI::IsMember(protocol::precision_modes()))->group("Variant");
+  cmd->add_option("--bits", o.request.config.bits, "weight bit width (32: no integer quantization)")->capture_default_str()->check(CLI::IsMember({2, 3, 4, 5, 6, 7, 8, 32}))->group("Variant");
   std::vector<std::string> kernels_allowed{"auto"};
   for (const std::string& p : kernels::engine_paths()) kernels_allowed.push_back(p);
-  cmd->add_option("--kernel", o.request.config.kernel, "force a compute path")->capture_default_str()->check(CLI::IsMember(kernels_allowed));
-  cmd->add_option("--threads", o.threads, "threads for OpenBLAS and oneDNN (default: all cores)")->check(CLI::PositiveNumber);
-  cmd->add_option("--data", o.data_dir, "folder with the Fashion-MNIST IDX files")->capture_default_str();
-  cmd->add_option("--cache", o.cache_dir, "model cache folder (default $XDG_CACHE_HOME/lowbit or ~/.cache/lowbit)");
-  cmd->add_flag("--json", o.json, "print the result document as JSON on stdout");
-  cmd->callback([options] { set_exit_code(run(*options)); });
+  cmd->add_option("--kernel", o.request.config.kernel, "force a compute path")->capture_default_str()->check(CLI::IsMember(kernels_allowed))->group("Variant");
+
+  o.batch_option = cmd->add_option("--batch", o.batches, "batch sizes to time")->capture_default_str()->group("Measurement");
+  cmd->add_option("--repetitions", l.repetitions, "repetitions per batch size (one sample each)")->capture_default_str()->check(CLI::PositiveNumber)->group("Measurement");
+  cmd->add_option("--min-time-ms", l.min_time_ms, "minimum time per repetition")->capture_default_str()->check(CLI::PositiveNumber)->group("Measurement");
+  cmd->add_option("--warmup-ms", l.warmup_ms, "warm-up before the first repetition")->capture_default_str()->check(CLI::NonNegativeNumber)->group("Measurement");
+  cmd->add_option("--threads", o.threads, "threads for OpenBLAS and oneDNN (default: all cores)")->check(CLI::PositiveNumber)->group("Measurement");
+  cmd->add_option("--max-isa", o.max_isa, "cap the ISA for the whole process")->capture_default_str()->check(CLI::IsMember(worker::isa_cap_names()))->group("Measurement");
+
+  cmd->add_flag("--json", o.json, "print the result document as JSON (same as --format json)")->group("Output");
+  cmd->add_option("--format", o.format, "output format")->capture_default_str()->check(CLI::IsMember({"text", "json", "gbench-json"}))->group("Output");
+  cmd->callback([options, argv] { set_exit_code(run(*options, argv)); });
 }
 
 }  // namespace lowbit::cli

@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
 
   CLI::App app{"lowbit: benchmark and evaluate compressed models and low-precision kernels"};
   app.require_subcommand(1);
-  lowbit::cli::add_eval_command(app);
+  lowbit::cli::add_eval_command(app, argv);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -11,8 +11,6 @@
 
 namespace lowbit::kernels {
 
-using GemmFn = void (*)(const GemmArgs&);
-
 struct Gradients {
   std::vector<std::vector<float>> weights;  // per layer, same shape as DenseLayer::weights
   std::vector<std::vector<float>> bias;

@@ -22,8 +22,6 @@ void add_bias_activation(float* y, int batch, int outputs, const float* bias, bo
 
 namespace {
 
-using GemmFn = void (*)(const GemmArgs&);
-
 // Both fp32 paths share the layer loop and differ only in the GEMM they call.
 class Fp32Engine final : public InferenceEngine {
  public:

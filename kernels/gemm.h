@@ -31,6 +31,8 @@ struct GemmArgs {
   int ldc = 0;
 };
 
+using GemmFn = void (*)(const GemmArgs&);
+
 // The obvious triple loop, accumulating in double. Slow; used as the oracle.
 void sgemm_ref(const GemmArgs& args);
 

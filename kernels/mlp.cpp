@@ -44,6 +44,12 @@ void check_layer_sizes(const std::vector<int>& sizes) {
 }
 
 std::vector<int> parse_layer_sizes(const std::string& text) {
+  std::vector<int> sizes = parse_size_list(text);
+  check_layer_sizes(sizes);
+  return sizes;
+}
+
+std::vector<int> parse_size_list(const std::string& text) {
   std::vector<int> sizes;
   const char* p = text.data();
   const char* end = p + text.size();
@@ -59,7 +65,10 @@ std::vector<int> parse_layer_sizes(const std::string& text) {
       throw std::invalid_argument(fmt::format("\"{}\" ends with a comma", text));
     }
   }
-  check_layer_sizes(sizes);
+  if (sizes.empty()) throw std::invalid_argument("the list is empty");
+  for (int size : sizes) {
+    if (size < 1) throw std::invalid_argument(fmt::format("size {} in \"{}\" must be ≥ 1", size, text));
+  }
   return sizes;
 }
 

@@ -40,7 +40,11 @@ struct Mlp {
 // naming the problem (fewer than two sizes, a size below 1).
 void check_layer_sizes(const std::vector<int>& sizes);
 
-// Parses "784,128,10"; throws std::invalid_argument on a malformed list.
+// Parses a comma-separated list of positive integers ("1,64,1024");
+// throws std::invalid_argument on a malformed list or a size below 1.
+std::vector<int> parse_size_list(const std::string& text);
+
+// Parses "784,128,10" (at least two sizes); throws std::invalid_argument.
 std::vector<int> parse_layer_sizes(const std::string& text);
 std::string format_layer_sizes(const std::vector<int>& sizes);
 

@@ -41,13 +41,28 @@ void from_json(const nlohmann::json& j, MlpWorkload& w) {
   j.at("training").get_to(w.training);
 }
 
+void to_json(nlohmann::json& j, const GemmWorkload& g) {
+  j = {{"kind", kWorkloadGemm}, {"m", g.m}, {"k", g.k}, {"n", g.n}};
+}
+
+void from_json(const nlohmann::json& j, GemmWorkload& g) {
+  j.at("m").get_to(g.m);
+  j.at("k").get_to(g.k);
+  j.at("n").get_to(g.n);
+}
+
 void to_json(nlohmann::json& j, const EvalConfig& c) {
-  j = {{"workload", c.mlp}, {"precision", c.precision}, {"bits", c.bits}, {"kernel", c.kernel}};
+  const nlohmann::json workload = c.workload == kWorkloadGemm ? nlohmann::json(c.gemm) : nlohmann::json(c.mlp);
+  j = {{"workload", workload}, {"precision", c.precision}, {"bits", c.bits}, {"kernel", c.kernel}};
 }
 
 void from_json(const nlohmann::json& j, EvalConfig& c) {
   c.workload = j.at("workload").at("kind").get<std::string>();
-  j.at("workload").get_to(c.mlp);
+  if (c.workload == kWorkloadGemm) {
+    j.at("workload").get_to(c.gemm);
+  } else {
+    j.at("workload").get_to(c.mlp);
+  }
   j.at("precision").get_to(c.precision);
   j.at("bits").get_to(c.bits);
   j.at("kernel").get_to(c.kernel);

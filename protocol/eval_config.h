@@ -35,14 +35,27 @@ struct MlpWorkload {
   friend bool operator==(const MlpWorkload&, const MlpWorkload&) = default;
 };
 
+// A raw GEMM: C[M×N] = A[M×K] · B[K×N], scored by its error against fp64.
+struct GemmWorkload {
+  int m = 0;
+  int k = 0;
+  int n = 0;
+
+  friend bool operator==(const GemmWorkload&, const GemmWorkload&) = default;
+};
+
 inline const std::vector<std::string>& precision_modes() {
   static const std::vector<std::string> modes{"fp32"};
   return modes;
 }
 
+inline constexpr const char* kWorkloadMlp = "mlp";
+inline constexpr const char* kWorkloadGemm = "gemm";
+
 struct EvalConfig {
-  std::string workload = "mlp";
+  std::string workload = kWorkloadMlp;  // which of the two below applies
   MlpWorkload mlp;
+  GemmWorkload gemm;
   std::string precision = "fp32";
   int bits = 32;
   std::string kernel = "auto";  // a forced compute path, or "auto"
@@ -54,6 +67,8 @@ void to_json(nlohmann::json& j, const MlpTraining& t);
 void from_json(const nlohmann::json& j, MlpTraining& t);
 void to_json(nlohmann::json& j, const MlpWorkload& w);
 void from_json(const nlohmann::json& j, MlpWorkload& w);
+void to_json(nlohmann::json& j, const GemmWorkload& g);
+void from_json(const nlohmann::json& j, GemmWorkload& g);
 void to_json(nlohmann::json& j, const EvalConfig& c);
 void from_json(const nlohmann::json& j, EvalConfig& c);
 

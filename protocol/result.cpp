@@ -74,6 +74,90 @@ std::vector<bool> decode_bitset(const std::string& text, std::size_t count) {
   return bits;
 }
 
+void to_json(nlohmann::json& j, const Latency& l) {
+  j = {{"batch", l.batch},
+       {"median_us", l.median_us},
+       {"p90_us", l.p90_us},
+       {"p99_us", l.p99_us},
+       {"mean_us", l.mean_us},
+       {"stddev_us", l.stddev_us},
+       {"min_us", l.min_us},
+       {"cv", l.cv},
+       {"repetitions", l.repetitions},
+       {"iterations", l.iterations},
+       {"samples_us", l.samples_us},
+       {"cpu_samples_us", l.cpu_samples_us},
+       {"throughput_per_s", l.throughput_per_s},
+       {"gflops", l.gflops},
+       {"arithmetic_intensity", l.arithmetic_intensity},
+       {"noisy", l.noisy}};
+  if (l.pct_of_peak) j["pct_of_peak"] = *l.pct_of_peak;
+  if (!l.bound.empty()) j["bound"] = l.bound;
+}
+
+void from_json(const nlohmann::json& j, Latency& l) {
+  j.at("batch").get_to(l.batch);
+  j.at("median_us").get_to(l.median_us);
+  j.at("p90_us").get_to(l.p90_us);
+  j.at("p99_us").get_to(l.p99_us);
+  j.at("mean_us").get_to(l.mean_us);
+  j.at("stddev_us").get_to(l.stddev_us);
+  j.at("min_us").get_to(l.min_us);
+  j.at("cv").get_to(l.cv);
+  j.at("repetitions").get_to(l.repetitions);
+  j.at("iterations").get_to(l.iterations);
+  j.at("samples_us").get_to(l.samples_us);
+  j.at("cpu_samples_us").get_to(l.cpu_samples_us);
+  j.at("throughput_per_s").get_to(l.throughput_per_s);
+  j.at("gflops").get_to(l.gflops);
+  j.at("arithmetic_intensity").get_to(l.arithmetic_intensity);
+  j.at("noisy").get_to(l.noisy);
+  if (j.contains("pct_of_peak")) l.pct_of_peak = j.at("pct_of_peak").get<double>();
+  l.bound = j.value("bound", "");
+}
+
+void to_json(nlohmann::json& j, const Measurement& m) {
+  j = {{"batches", m.batches},
+       {"repetitions", m.repetitions},
+       {"min_time_ms", m.min_time_ms},
+       {"warmup_ms", m.warmup_ms}};
+}
+
+void from_json(const nlohmann::json& j, Measurement& m) {
+  j.at("batches").get_to(m.batches);
+  j.at("repetitions").get_to(m.repetitions);
+  j.at("min_time_ms").get_to(m.min_time_ms);
+  j.at("warmup_ms").get_to(m.warmup_ms);
+}
+
+void to_json(nlohmann::json& j, const Context& c) {
+  j = {{"date", c.date},
+       {"host_name", c.host_name},
+       {"num_cpus", c.num_cpus},
+       {"mhz_per_cpu", c.mhz_per_cpu},
+       {"cpu_scaling", c.cpu_scaling},
+       {"load_avg_start", c.load_avg_start},
+       {"load_avg_end", c.load_avg_end},
+       {"overloaded", c.overloaded},
+       {"os_threads", c.os_threads},
+       {"peak_gflops_per_core", c.peak_gflops_per_core},
+       {"read_gbytes_per_s", c.read_gbytes_per_s}};
+}
+
+void from_json(const nlohmann::json& j, Context& c) {
+  j.at("date").get_to(c.date);
+  j.at("host_name").get_to(c.host_name);
+  j.at("num_cpus").get_to(c.num_cpus);
+  j.at("mhz_per_cpu").get_to(c.mhz_per_cpu);
+  j.at("cpu_scaling").get_to(c.cpu_scaling);
+  j.at("load_avg_start").get_to(c.load_avg_start);
+  j.at("load_avg_end").get_to(c.load_avg_end);
+  j.at("overloaded").get_to(c.overloaded);
+  j.at("os_threads").get_to(c.os_threads);
+  j.at("peak_gflops_per_core").get_to(c.peak_gflops_per_core);
+  j.at("read_gbytes_per_s").get_to(c.read_gbytes_per_s);
+}
+
 void to_json(nlohmann::json& j, const Result& r) {
   j = nlohmann::json::object();
   j["config"] = r.config;
@@ -105,6 +189,13 @@ void to_json(nlohmann::json& j, const Result& r) {
       j["layers"].push_back({{"kernel", l.kernel}, {"impl", l.impl}});
     }
   }
+  if (r.error) {
+    j["error"] = {{"max_rel", r.error->max_rel}};
+    if (r.error->sqnr_db) j["error"]["sqnr_db"] = *r.error->sqnr_db;
+  }
+  if (!r.latency.empty()) j["latency"] = r.latency;
+  if (r.measurement) j["measurement"] = *r.measurement;
+  if (r.context) j["context"] = *r.context;
   j["target"] = r.target;
   j["version"] = r.version;
   j["repro"] = r.repro;
@@ -134,6 +225,14 @@ void from_json(const nlohmann::json& j, Result& r) {
   if (j.contains("layers")) {
     for (const nlohmann::json& l : j.at("layers")) r.layers.push_back({l.at("kernel"), l.at("impl")});
   }
+  if (j.contains("error")) {
+    const nlohmann::json& e = j.at("error");
+    r.error = GemmError{e.at("max_rel").get<double>(), std::nullopt};
+    if (e.contains("sqnr_db")) r.error->sqnr_db = e.at("sqnr_db").get<double>();
+  }
+  r.latency = j.value("latency", std::vector<Latency>{});
+  if (j.contains("measurement")) r.measurement = j.at("measurement").get<Measurement>();
+  if (j.contains("context")) r.context = j.at("context").get<Context>();
   j.at("target").get_to(r.target);
   j.at("version").get_to(r.version);
   j.at("repro").get_to(r.repro);

@@ -35,6 +35,53 @@ struct LayerKernelResult {
   std::string impl;
 };
 
+// One batch size's latency. Median, mean, stddev, cv and min are over
+// samples_us (one per repetition); p90/p99 over the individual calls.
+struct Latency {
+  int batch = 1;
+  double median_us = 0, p90_us = 0, p99_us = 0, mean_us = 0, stddev_us = 0, min_us = 0, cv = 0;
+  int repetitions = 0;
+  std::int64_t iterations = 0;  // calls per repetition
+  std::vector<double> samples_us;
+  std::vector<double> cpu_samples_us;  // CPU time per call of each repetition
+  double throughput_per_s = 0;
+  double gflops = 0;  // G operations/s at the median (a multiply-add is 2)
+  std::optional<double> pct_of_peak;  // absent when no peak is known for the precision
+  std::string bound;                  // "compute" or "memory"; empty when unknown
+  double arithmetic_intensity = 0;    // operations per byte moved
+  bool noisy = false;                 // cv > 0.05
+};
+
+// How the latency was measured (not part of the config: changing it does
+// not change what is measured).
+struct Measurement {
+  std::vector<int> batches;
+  int repetitions = 0;
+  double min_time_ms = 0;
+  double warmup_ms = 0;
+};
+
+// The machine's state while measuring, with Google Benchmark's field names
+// where they exist.
+struct Context {
+  std::string date;  // ISO 8601, UTC
+  std::string host_name;
+  int num_cpus = 0;
+  double mhz_per_cpu = 0;           // measured (an add chain), not /proc/cpuinfo's base clock
+  std::string cpu_scaling;          // "enabled", "disabled" or "unknown"
+  std::vector<double> load_avg_start;
+  std::vector<double> load_avg_end;
+  bool overloaded = false;          // load average above the CPU count during the run
+  int os_threads = 0;               // threads of the process after measuring
+  double peak_gflops_per_core = 0;  // for the result's precision; 0 when unknown
+  double read_gbytes_per_s = 0;     // streaming read bandwidth with the target's threads
+};
+
+struct GemmError {
+  double max_rel = 0;
+  std::optional<double> sqnr_db;  // absent: the error is exactly zero
+};
+
 // The base model the variant was built from (content-addressed artifact).
 struct BaseModel {
   std::string hash;
@@ -57,11 +104,21 @@ struct Result {
   double train_seconds = 0.0;
   std::string kernel;
   std::vector<LayerKernelResult> layers;
+  std::optional<GemmError> error;  // gemm workload only
+  std::vector<Latency> latency;
+  std::optional<Measurement> measurement;
+  std::optional<Context> context;
   Target target;
   VersionInfo version;
   std::string repro;
 };
 
+void to_json(nlohmann::json& j, const Latency& l);
+void from_json(const nlohmann::json& j, Latency& l);
+void to_json(nlohmann::json& j, const Measurement& m);
+void from_json(const nlohmann::json& j, Measurement& m);
+void to_json(nlohmann::json& j, const Context& c);
+void from_json(const nlohmann::json& j, Context& c);
 void to_json(nlohmann::json& j, const Result& r);
 void from_json(const nlohmann::json& j, Result& r);
 

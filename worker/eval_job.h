@@ -1,18 +1,28 @@
 #pragma once
-// One evaluation, start to finish: the base model (cache or training), the
-// variant's compute path, accuracy on the test set, and the result document
-// with its target and versions. `lowbit eval` calls it directly; the worker's
-// job loop will call it for each leased job.
+// One evaluation, start to finish: for an MLP the base model (cache or
+// training), the variant's compute path and its accuracy on the test set; for
+// a GEMM the error against fp64; then latency per batch size with its machine
+// context, and the result document with target and versions. `lowbit eval`
+// calls it directly; the worker's job loop will call it for each leased job.
 
 #include <filesystem>
+#include <string>
+#include <vector>
 
+#include "kernels/latency.h"
 #include "protocol/eval_config.h"
 #include "protocol/result.h"
 
 namespace lowbit::worker {
 
+struct MeasurementSettings {
+  std::vector<int> batches{1, 64, 1024};  // ignored by the gemm workload (its batch is M)
+  kernels::LatencySettings latency;
+};
+
 struct EvalRequest {
   protocol::EvalConfig config;
+  MeasurementSettings measurement;
   std::filesystem::path data_dir;
   std::filesystem::path cache_dir;
   int threads = 1;

@@ -1,0 +1,20 @@
+# Per-file instruction-set flags for the sources of lowbit_kernels that contain ISA-specific
+# loops (STYLE.md: each ISA in its own file with its own compile flags, as ruy's
+# kernel_avx2_fma.cc). Only these files may use instructions beyond baseline x86-64; the code that
+# calls into them checks __builtin_cpu_supports first, so the library runs on any x86-64 and the
+# AVX-512 paths compile on machines that cannot run them.
+#
+# Each file gets the flags of the vector registers and intrinsics its C++ uses, and no more: the
+# VNNI and BF16 instructions appear only in inline asm, which the assembler takes without -m flags,
+# so the compiler can never put one of them into code that runs on a CPU gated only for
+# avx512_core (F, BW, VL, DQ) or AVX2.
+#
+# Included from kernels/CMakeLists.txt, after the glob that picks these files up.
+
+set_source_files_properties(
+  ${CMAKE_CURRENT_SOURCE_DIR}/peak_avx2.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/peak_avx_vnni.cpp
+  PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma;-mf16c")
+set_source_files_properties(
+  ${CMAKE_CURRENT_SOURCE_DIR}/peak_avx512.cpp
+  PROPERTIES COMPILE_OPTIONS "-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq")
