@@ -18,3 +18,14 @@ set_source_files_properties(
 set_source_files_properties(
   ${CMAKE_CURRENT_SOURCE_DIR}/peak_avx512.cpp
   PROPERTIES COMPILE_OPTIONS "-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq")
+# The fp16 path's GEMMs (kernels/gemm_f32f16.h): F16C's vcvtph2ps, fp32 FMA.
+set_source_files_properties(
+  ${CMAKE_CURRENT_SOURCE_DIR}/gemm_f32f16_avx2.cpp
+  PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma;-mf16c")
+set_source_files_properties(
+  ${CMAKE_CURRENT_SOURCE_DIR}/gemm_f32f16_avx512.cpp
+  PROPERTIES COMPILE_OPTIONS "-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mf16c;-mfma")
+# The fixed path's u8·s8 GEMM and Q31 requantization (kernels/gemm_u8s8.h): AVX2 integer ops.
+set_source_files_properties(
+  ${CMAKE_CURRENT_SOURCE_DIR}/gemm_u8s8_avx2.cpp
+  PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma")

@@ -1,0 +1,33 @@
+#pragma once
+// The `bf16` compute path (DESIGN.md "Bits × precision": bf16 at 32 bits): per layer one oneDNN
+// 2.6 dnnl::matmul, bf16 activations × bf16 weights → f32 accumulation; hidden layers write bf16
+// (bias and ReLU fused, round to nearest even), the last writes f32 logits. Weights are rounded
+// to bf16 and reordered once, at construction, into the layout the primitive chose.
+//
+// bf16 needs avx512_core (emulated there, native on avx512_core_bf16; REFERENCES.md). Below it,
+// or when oneDNN reports the primitive unimplemented, the builder refuses with the reason: it
+// never falls back to fp32, because a result labelled bf16 must have run in bf16.
+
+#include <memory>
+#include <stdexcept>
+
+#include "kernels/engine.h"
+#include "kernels/mlp.h"
+
+namespace lowbit::kernels {
+
+// A compute path that cannot run on this machine or library build. what() says why in words a
+// user can act on (the ISA found and the one needed, or oneDNN's status); callers turn it into a
+// skip with that reason.
+struct EngineUnavailable : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Throws EngineUnavailable as described above. kernel() is "onednn/<impl_info_str>/bf16".
+std::unique_ptr<InferenceEngine> make_onednn_bf16_engine(const Mlp& model);
+
+// The twin: x and W rounded to bf16 (round to nearest even), products and sums in fp32 in
+// k order, + bias, ReLU, and hidden outputs rounded to bf16 as the next layer's src. "ref/bf16".
+std::unique_ptr<InferenceEngine> make_bf16_reference_engine(const Mlp& model);
+
+}  // namespace lowbit::kernels

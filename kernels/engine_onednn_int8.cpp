@@ -1,0 +1,152 @@
+#include "kernels/engine_onednn_int8.h"
+
+#include <cstring>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "kernels/onednn_common.h"
+
+namespace lowbit::kernels {
+
+namespace {
+
+using dt = dnnl::memory::data_type;
+using dim = dnnl::memory::dim;
+
+// REFERENCES.md: mask 1 << 1 gives one output scale per column N of the K × N weights, i.e. per
+// output channel.
+constexpr int kPerColumn = 1 << 1;
+
+struct OnednnLayer {
+  dnnl::matmul primitive;
+  dnnl::memory weights;  // s8, in the layout the primitive chose, filled once
+  dnnl::memory bias;     // static: the epilogue's acc_bias; dynamic: rebound to each batch's
+  dnnl::memory scales;   // dynamic only: each batch's output scales
+  std::string impl;
+  std::int64_t weight_bytes = 0;
+  dt dst_type = dt::f32;
+  // Bound to one batch size: memory objects whose data handles each call re-points.
+  int batch = -1;
+  dnnl::memory src;
+  dnnl::memory dst;
+  std::unordered_map<int, dnnl::memory> args;
+};
+
+class OnednnInt8Engine final : public Int8Engine {
+ public:
+  explicit OnednnInt8Engine(Int8Model quantized) : Int8Engine(std::move(quantized)) {
+    for (std::size_t l = 0; l < model().layers.size(); ++l) layers_.push_back(build_layer(l));
+  }
+
+  std::int64_t model_bytes() const override {
+    std::int64_t bytes = Int8Engine::model_bytes();
+    for (std::size_t l = 0; l < layers_.size(); ++l) {
+      // What oneDNN really keeps: its reordered (maybe padded) weights, not our [out][in] copy.
+      bytes +=
+          layers_[l].weight_bytes - static_cast<std::int64_t>(model().layers[l].weights.size());
+    }
+    return bytes;
+  }
+
+ protected:
+  void run_layer(const Int8LayerCall& call) override {
+    OnednnLayer& layer = layers_[call.layer];
+    if (layer.batch != call.batch) bind_batch(call.layer, call.batch);
+    layer.src.set_data_handle(const_cast<std::uint8_t*>(call.src));
+    layer.dst.set_data_handle(call.dst_u8 != nullptr ? static_cast<void*>(call.dst_u8)
+                                                     : static_cast<void*>(call.dst_f32));
+    if (!model().static_activations) {
+      layer.bias.set_data_handle(const_cast<float*>(call.epilogue->acc_bias.data()));
+      layer.scales.set_data_handle(const_cast<float*>(call.epilogue->scale.data()));
+    }
+    dnnl::stream& stream = onednn_thread_stream();
+    layer.primitive.execute(stream, layer.args);
+    stream.wait();
+  }
+
+  std::string layer_kernel(std::size_t l) const override {
+    return "onednn/" + layers_[l].impl + "/int8";
+  }
+  std::string layer_impl(std::size_t l) const override { return layers_[l].impl; }
+
+ private:
+  OnednnLayer build_layer(std::size_t l) const {
+    const dnnl::engine& engine = onednn_cpu_engine();
+    const Int8Layer& layer = model().layers[l];
+    const dim k = layer.inputs;
+    const dim n = layer.outputs;
+    OnednnLayer built;
+    built.dst_type = model().fused(l) ? dt::u8 : dt::f32;
+
+    dnnl::primitive_attr attr;
+    if (model().static_activations) {
+      attr.set_output_scales(kPerColumn, static_epilogue(l).scale);
+    } else {
+      attr.set_output_scales(kPerColumn, {DNNL_RUNTIME_F32_VAL});
+    }
+    if (model().fused(l)) {
+      // d = (acc + bias)·S_x·S_w[n]/S_y; clip to [0, qmax − Z_y] (ReLU, and the reduced range's
+      // top, which u8 saturation alone would not give); + Z_y; saturate and round to u8.
+      const Int8ActivationParams next = model().layers[l + 1].src;
+      dnnl::post_ops post;
+      post.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, 0.0f,
+                          static_cast<float>(model().range.activations.qmax - next.zero_point));
+      attr.set_post_ops(post);
+      if (next.zero_point != 0) attr.set_zero_points(DNNL_ARG_DST, 0, {next.zero_point});
+    }
+
+    const dnnl::memory::desc src_md = plain_matrix(DNNL_RUNTIME_DIM_VAL, k, dt::u8);
+    const dnnl::memory::desc weights_md({k, n}, dt::s8, dnnl::memory::format_tag::any);
+    const dnnl::memory::desc bias_md = plain_matrix(1, n, dt::f32);
+    const dnnl::memory::desc dst_md = plain_matrix(DNNL_RUNTIME_DIM_VAL, n, built.dst_type);
+    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src_md, weights_md, bias_md, dst_md),
+                                          attr, engine);
+    built.primitive = dnnl::matmul(pd);
+    built.impl = onednn_impl_name(pd);
+
+    const dnnl::memory user_weights(weights_out_in(k, n, dt::s8), engine,
+                                    const_cast<std::int8_t*>(layer.weights.data()));
+    built.weights = reorder_to(user_weights, pd.weights_desc());
+    built.weight_bytes = static_cast<std::int64_t>(pd.weights_desc().get_size());
+
+    if (model().static_activations) {
+      built.bias = dnnl::memory(bias_md, engine);
+      const std::vector<float>& acc_bias = static_epilogue(l).acc_bias;
+      std::memcpy(built.bias.get_data_handle(), acc_bias.data(), acc_bias.size() * sizeof(float));
+    } else {
+      built.bias = dnnl::memory(bias_md, engine, DNNL_MEMORY_NONE);
+      built.scales = dnnl::memory(dnnl::memory::desc({n}, dt::f32, dnnl::memory::format_tag::a),
+                                  engine, DNNL_MEMORY_NONE);
+    }
+    return built;
+  }
+
+  void bind_batch(std::size_t l, int batch) {
+    const dnnl::engine& engine = onednn_cpu_engine();
+    OnednnLayer& layer = layers_[l];
+    const Int8Layer& shape = model().layers[l];
+    layer.batch = batch;
+    layer.src = dnnl::memory(plain_matrix(batch, shape.inputs, dt::u8), engine, DNNL_MEMORY_NONE);
+    layer.dst =
+        dnnl::memory(plain_matrix(batch, shape.outputs, layer.dst_type), engine, DNNL_MEMORY_NONE);
+    layer.args = {{DNNL_ARG_SRC, layer.src},
+                  {DNNL_ARG_WEIGHTS, layer.weights},
+                  {DNNL_ARG_BIAS, layer.bias},
+                  {DNNL_ARG_DST, layer.dst}};
+    if (!model().static_activations) layer.args[DNNL_ARG_ATTR_OUTPUT_SCALES] = layer.scales;
+  }
+
+  std::vector<OnednnLayer> layers_;
+};
+
+}  // namespace
+
+std::unique_ptr<InferenceEngine> make_onednn_int8_engine(const Mlp& model, const QuantSpec& spec,
+                                                         const CalibrationSet& calibration,
+                                                         const Int8Options& options) {
+  return std::make_unique<OnednnInt8Engine>(quantize_int8_model(model, spec, calibration, options));
+}
+
+}  // namespace lowbit::kernels
