@@ -62,13 +62,18 @@ TEST_CASE("cli eval --gemm: error against fp64, one latency entry with batch M, 
   CHECK(r["repro"].get<std::string>().find("--gemm 8,64,4") != std::string::npos);
 }
 
-TEST_CASE("cli eval --gemm: pct_of_peak of an fp32 GEMM lies in (0, 1]") {
+// Whether a kernel reaches some share of the peak is a speed figure, measured
+// in bench/ and reported, never asserted here: a peak probe timed on a busy
+// machine can come out low. The test checks the bookkeeping instead.
+TEST_CASE("cli eval --gemm: pct_of_peak is gflops over the measured peak times threads") {
   TempDir cache("lowbit-cache");
   const nlohmann::json r = eval_json(cache, "--gemm 256,256,256 --threads 1");
   const nlohmann::json& l = r["latency"][0];
   REQUIRE(l.contains("pct_of_peak"));
   CHECK(l["pct_of_peak"].get<double>() > 0.0);
-  CHECK(l["pct_of_peak"].get<double>() <= 1.0);
+  const double peak = r["context"]["peak_gflops_per_core"].get<double>() * r["target"]["threads"].get<double>();
+  CHECK(l["pct_of_peak"].get<double>() == doctest::Approx(l["gflops"].get<double>() / peak).epsilon(1e-9));
+  CHECK(l["gflops"].get<double>() == doctest::Approx(2.0 * 256 * 256 * 256 / (l["median_us"].get<double>() * 1e3)).epsilon(1e-9));
   CHECK((l["bound"] == "compute" || l["bound"] == "memory"));
   CHECK(r["context"]["peak_gflops_per_core"].get<double>() > 0.0);
   CHECK(r["context"]["mhz_per_cpu"].get<double>() > 100.0);
