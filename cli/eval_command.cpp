@@ -140,6 +140,13 @@ void add_eval_command(CLI::App& app, char** argv) {
 
   cmd->add_option("--precision", o.request.config.precision, "compute precision")->capture_default_str()->check(CLI::IsMember(protocol::precision_modes()))->group("Variant");
   cmd->add_option("--bits", o.request.config.bits, "weight bit width (32: no integer quantization)")->capture_default_str()->check(CLI::IsMember({2, 3, 4, 5, 6, 7, 8, 32}))->group("Variant");
+  protocol::QuantOptions& q = o.request.config.quant;
+  cmd->add_option("--scheme", q.scheme, "weight quantization: symmetric or asymmetric (bits ≤ 8)")->capture_default_str()->check(CLI::IsMember({"sym", "asym"}))->group("Variant");
+  cmd->add_option("--granularity", q.granularity, "weight scales per output channel or per tensor (bits ≤ 8)")->capture_default_str()->check(CLI::IsMember({"channel", "tensor"}))->group("Variant");
+  cmd->add_option("--activations", q.activations, "int8 activation ranges: calibrated once or measured per batch")->capture_default_str()->check(CLI::IsMember({"static", "dynamic"}))->group("Variant");
+  cmd->add_option("--calibration", q.calibration, "static activation calibration on training images")->capture_default_str()->check(CLI::IsMember({"minmax", "percentile", "mse"}))->group("Variant");
+  cmd->add_option("--calibration-samples", q.calibration_samples, "training images for calibration")->capture_default_str()->check(CLI::PositiveNumber)->group("Variant");
+  cmd->add_option("--percentile", q.percentile, "clipping percentile for --calibration percentile")->capture_default_str()->check(CLI::Range(50.0, 100.0))->group("Variant");
   std::vector<std::string> kernels_allowed{"auto"};
   for (const std::string& p : kernels::engine_paths()) kernels_allowed.push_back(p);
   cmd->add_option("--kernel", o.request.config.kernel, "force a compute path")->capture_default_str()->check(CLI::IsMember(kernels_allowed))->group("Variant");

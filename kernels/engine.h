@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,13 @@ class InferenceEngine {
   // "real" when the path computes with the weights it reports; "simulated"
   // for quantize-dequantized weights run by a float kernel.
   virtual std::string weights() const { return "real"; }
+};
+
+// A compute path that cannot run on this machine or library build. what() says why in words a
+// user can act on (the ISA found and the one needed, or the library's status); the registry turns
+// it into a skip with that reason, never into a silent substitute.
+struct EngineUnavailable : std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
 // y[b][o] += bias[o], then max(0, ·) when `relu`: the epilogue of every float layer.

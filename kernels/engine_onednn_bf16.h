@@ -9,19 +9,11 @@
 // never falls back to fp32, because a result labelled bf16 must have run in bf16.
 
 #include <memory>
-#include <stdexcept>
 
 #include "kernels/engine.h"
 #include "kernels/mlp.h"
 
 namespace lowbit::kernels {
-
-// A compute path that cannot run on this machine or library build. what() says why in words a
-// user can act on (the ISA found and the one needed, or oneDNN's status); callers turn it into a
-// skip with that reason.
-struct EngineUnavailable : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 // Throws EngineUnavailable as described above. kernel() is "onednn/<impl_info_str>/bf16".
 std::unique_ptr<InferenceEngine> make_onednn_bf16_engine(const Mlp& model);

@@ -6,6 +6,10 @@
 #include <utility>
 #include <vector>
 
+#include <fmt/format.h>
+
+#include "kernels/gemm_u8s8.h"
+#include "kernels/library_info.h"
 #include "kernels/onednn_common.h"
 
 namespace lowbit::kernels {
@@ -36,7 +40,8 @@ struct OnednnLayer {
 
 class OnednnInt8Engine final : public Int8Engine {
  public:
-  explicit OnednnInt8Engine(Int8Model quantized) : Int8Engine(std::move(quantized)) {
+  OnednnInt8Engine(Int8Model quantized, const U8S8Path* small_path, int small_batch_below)
+      : Int8Engine(std::move(quantized)), small_path_(small_path), small_batch_below_(small_batch_below) {
     for (std::size_t l = 0; l < model().layers.size(); ++l) layers_.push_back(build_layer(l));
   }
 
@@ -52,6 +57,10 @@ class OnednnInt8Engine final : public Int8Engine {
 
  protected:
   void run_layer(const Int8LayerCall& call) override {
+    if (small_path_ != nullptr && call.batch < small_batch_below_) {
+      run_small_batch(call);
+      return;
+    }
     OnednnLayer& layer = layers_[call.layer];
     if (layer.batch != call.batch) bind_batch(call.layer, call.batch);
     layer.src.set_data_handle(const_cast<std::uint8_t*>(call.src));
@@ -67,9 +76,14 @@ class OnednnInt8Engine final : public Int8Engine {
   }
 
   std::string layer_kernel(std::size_t l) const override {
-    return "onednn/" + layers_[l].impl + "/int8";
+    std::string name = "onednn/" + layers_[l].impl + "/int8";
+    if (small_path_ != nullptr) name += fmt::format("+lowbit/u8s8_{}(batch<{})", small_path_->name, small_batch_below_);
+    return name;
   }
-  std::string layer_impl(std::size_t l) const override { return layers_[l].impl; }
+  std::string layer_impl(std::size_t l) const override {
+    if (small_path_ == nullptr) return layers_[l].impl;
+    return fmt::format("{}; batch < {}: gemm_u8s8_s32_{}", layers_[l].impl, small_batch_below_, small_path_->name);
+  }
 
  private:
   OnednnLayer build_layer(std::size_t l) const {
@@ -123,6 +137,27 @@ class OnednnInt8Engine final : public Int8Engine {
     return built;
   }
 
+  // Small batches: the same int32 accumulators (exact either way) from our GEMM, then the same
+  // epilogue as the reference twin.
+  void run_small_batch(const Int8LayerCall& call) {
+    const Int8Layer& layer = model().layers[call.layer];
+    const auto channels = static_cast<std::size_t>(layer.outputs);
+    const std::size_t count = static_cast<std::size_t>(call.batch) * channels;
+    if (small_acc_.size() < count) small_acc_.resize(count);
+    GemmU8S8Args args;
+    args.shape = {call.batch, layer.outputs, layer.inputs};
+    args.src = call.src;
+    args.ld_src = layer.inputs;
+    args.weights = layer.weights.data();
+    args.ld_weights = layer.inputs;
+    args.dst = small_acc_.data();
+    args.ld_dst = layer.outputs;
+    small_path_->gemm(args);
+    for (std::size_t row = 0, at = 0; row < static_cast<std::size_t>(call.batch); ++row) {
+      for (std::size_t c = 0; c < channels; ++c, ++at) int8_store(call, at, c, small_acc_[at]);
+    }
+  }
+
   void bind_batch(std::size_t l, int batch) {
     const dnnl::engine& engine = onednn_cpu_engine();
     OnednnLayer& layer = layers_[l];
@@ -139,14 +174,40 @@ class OnednnInt8Engine final : public Int8Engine {
   }
 
   std::vector<OnednnLayer> layers_;
+  const U8S8Path* small_path_ = nullptr;  // null: oneDNN runs every batch
+  int small_batch_below_ = 0;
+  std::vector<std::int32_t> small_acc_;
 };
+
+// The AVX2 tier of gemm_u8s8.h when options ask for small-batch dispatch and the CPU has it.
+const U8S8Path* small_batch_path(const Int8Options& options, int& below) {
+  below = options.small_batch_below;
+  if (below < 0) {
+    const std::string isa = onednn_effective_isa();
+    const bool avx2_without_vnni = isa.starts_with("avx2") && !onednn_isa_has_vnni(isa);
+    below = avx2_without_vnni ? kInt8SmallBatchAuto : 0;
+  }
+  if (below == 0) return nullptr;
+  for (const U8S8Path& p : u8s8_paths()) {
+    if (std::string_view(p.name) == "avx2" && p.cpu_supports()) return &p;
+  }
+  return nullptr;
+}
 
 }  // namespace
 
 std::unique_ptr<InferenceEngine> make_onednn_int8_engine(const Mlp& model, const QuantSpec& spec,
                                                          const CalibrationSet& calibration,
                                                          const Int8Options& options) {
-  return std::make_unique<OnednnInt8Engine>(quantize_int8_model(model, spec, calibration, options));
+  Int8Model quantized = quantize_int8_model(model, spec, calibration, options);
+  int below = 0;
+  const U8S8Path* small_path = small_batch_path(options, below);
+  try {
+    return std::make_unique<OnednnInt8Engine>(std::move(quantized), small_path, below);
+  } catch (const dnnl::error& e) {
+    throw EngineUnavailable(fmt::format("oneDNN {} cannot build an int8 matmul here: {} ({})",
+                                        onednn_version(), e.what(), onednn_status_name(e.status)));
+  }
 }
 
 }  // namespace lowbit::kernels

@@ -5,63 +5,226 @@
 #include <algorithm>
 #include <functional>
 
+#include "kernels/engine_fixed.h"
+#include "kernels/engine_fp16.h"
 #include "kernels/engine_fp32.h"
+#include "kernels/engine_int8_avx2.h"
+#include "kernels/engine_onednn_bf16.h"
+#include "kernels/engine_onednn_int8.h"
+#include "kernels/gemm_f32f16.h"
+#include "kernels/gemm_u8s8.h"
+#include "kernels/int8_reference.h"
+#include "kernels/peak.h"
+#include "kernels/simulated_weights.h"
+#include "protocol/precision_modes.h"
 
 namespace lowbit::kernels {
 
 namespace {
 
+using Builder = std::function<std::unique_ptr<InferenceEngine>(const Mlp&, const EngineRequest&)>;
+
 struct EnginePath {
   std::string name;
+  std::string precision;
+  bool reference = false;  // a twin of plain loops: runs only when forced
   // Empty when the path can run the request, else the reason it cannot.
   std::function<std::string(const EngineRequest&)> refuse;
-  std::function<std::unique_ptr<InferenceEngine>(const Mlp&)> build;
+  Builder build;
 };
 
-std::string fp32_only(const std::string& path, const EngineRequest& r) {
-  if (r.precision != "fp32") {
-    return fmt::format("kernel {} computes fp32 only, not {}", path, r.precision);
-  }
-  if (r.bits != 32) {
-    return fmt::format("kernel {} has no {}-bit weights (fp32 needs bits 32)", path, r.bits);
+std::string accept_all(const EngineRequest&) { return {}; }
+
+// Integer paths compute with symmetric weights: a weight zero point adds a
+// per-row Σ_k q_x term that no bias can absorb (and oneDNN's fast int8 matmul
+// takes none). Asymmetric activations are what they use anyway.
+std::string symmetric_weights_only(const EngineRequest& r) {
+  if (r.quant.scheme == QuantScheme::kAsymmetric) {
+    return fmt::format("{} quantizes weights symmetrically (Z_w = 0); asymmetric weights exist only as simulated weights of a float mode", r.precision);
   }
   return {};
 }
 
-const std::vector<EnginePath>& paths() {
-  static const std::vector<EnginePath> list{
-      {"openblas", [](const EngineRequest& r) { return fp32_only("openblas", r); },
-       &make_fp32_openblas_engine},
-      {"ref", [](const EngineRequest& r) { return fp32_only("ref", r); },
-       &make_fp32_reference_engine},
-  };
+// The fixed path is integer-only from the input quantization on: it cannot
+// measure activation ranges per batch.
+std::string fixed_refusal(const EngineRequest& r) {
+  if (std::string reason = symmetric_weights_only(r); !reason.empty()) return reason;
+  if (!r.quant.static_activations) {
+    return "fixed is integer-only inference: its activation ranges are calibrated (static), never measured per batch";
+  }
+  return {};
+}
+
+// A kernel of our own that needs `isa` (oneDNN cap name) and a CPU check.
+std::string needs_isa(const EngineRequest& r, const std::string& path, const std::string& isa,
+                      bool cpu_supports) {
+  if (!cpu_supports) return fmt::format("{} path {} needs {}, which this CPU lacks", r.precision, path, isa);
+  if (isa_cap_rank(r.isa_cap) < isa_cap_rank(isa)) {
+    return fmt::format("{} path {} needs {}, above the ISA cap {}", r.precision, path, isa, r.isa_cap);
+  }
+  return {};
+}
+
+bool u8s8_cpu_supports(const std::string& name) {
+  for (const U8S8Path& p : u8s8_paths()) {
+    if (name == p.name) return p.cpu_supports();
+  }
+  return false;
+}
+
+std::string f16_refusal(const EngineRequest& r, const std::string& path) {
+  try {
+    find_f32f16_kernel(path, r.isa_cap);
+    return {};
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+}
+
+QuantSpec quant_spec(const EngineRequest& r) {
+  QuantSpec spec = r.quant;
+  spec.bits = r.bits;
+  return spec;
+}
+
+const CalibrationSet& calibration(const EngineRequest& r) {
+  static const CalibrationSet kNone;
+  return r.calibration != nullptr ? *r.calibration : kNone;
+}
+
+std::vector<EnginePath> build_paths() {
+  std::vector<EnginePath> list;
+  // fp32
+  list.push_back({"openblas", "fp32", false, accept_all,
+                  [](const Mlp& m, const EngineRequest&) { return make_fp32_openblas_engine(m); }});
+  list.push_back({"ref", "fp32", true, accept_all,
+                  [](const Mlp& m, const EngineRequest&) { return make_fp32_reference_engine(m); }});
+  // bf16: oneDNN refuses below avx512_core (EngineUnavailable names the ISA).
+  list.push_back({"onednn", "bf16", false, accept_all,
+                  [](const Mlp& m, const EngineRequest&) { return make_onednn_bf16_engine(m); }});
+  list.push_back({"ref", "bf16", true, accept_all,
+                  [](const Mlp& m, const EngineRequest&) { return make_bf16_reference_engine(m); }});
+  // fp16: our kernels, one per ISA tier.
+  for (const char* tier : {"avx512", "avx2"}) {
+    const std::string path = tier;
+    list.push_back({path, "fp16", false,
+                    [path](const EngineRequest& r) { return f16_refusal(r, path); },
+                    [path](const Mlp& m, const EngineRequest& r) { return make_fp16_engine(m, path, r.isa_cap); }});
+  }
+  list.push_back({"ref", "fp16", true, accept_all,
+                  [](const Mlp& m, const EngineRequest& r) { return make_fp16_engine(m, "ref", r.isa_cap); }});
+  // int8 on oneDNN; its twin shares every constant and differs only in the matmul.
+  list.push_back({"onednn", "int8", false, symmetric_weights_only,
+                  [](const Mlp& m, const EngineRequest& r) {
+                    return make_onednn_int8_engine(m, quant_spec(r), calibration(r));
+                  }});
+  list.push_back({"avx2", "int8", false,
+                  [](const EngineRequest& r) {
+                    if (std::string reason = symmetric_weights_only(r); !reason.empty()) return reason;
+                    return needs_isa(r, "avx2", "avx2", int8_avx2_supported());
+                  },
+                  [](const Mlp& m, const EngineRequest& r) {
+                    return make_int8_avx2_engine(m, quant_spec(r), calibration(r));
+                  }});
+  list.push_back({"ref", "int8", true, symmetric_weights_only,
+                  [](const Mlp& m, const EngineRequest& r) {
+                    return make_int8_reference_engine(m, quant_spec(r), calibration(r));
+                  }});
+  // fixed: integer-only, bit-exact across tiers.
+  list.push_back({"avx2", "fixed", false,
+                  [](const EngineRequest& r) {
+                    if (std::string reason = fixed_refusal(r); !reason.empty()) return reason;
+                    return needs_isa(r, "avx2", "avx2", u8s8_cpu_supports("avx2"));
+                  },
+                  [](const Mlp& m, const EngineRequest& r) {
+                    return make_fixed_engine(m, quant_spec(r), calibration(r), "avx2");
+                  }});
+  list.push_back({"ref", "fixed", true, fixed_refusal,
+                  [](const Mlp& m, const EngineRequest& r) {
+                    return make_fixed_engine(m, quant_spec(r), calibration(r), "ref");
+                  }});
   return list;
+}
+
+const std::vector<EnginePath>& paths() {
+  static const std::vector<EnginePath> list = build_paths();
+  return list;
+}
+
+// What the paths of `precision` are called, for messages.
+std::vector<std::string> paths_of(const std::string& precision) {
+  std::vector<std::string> names;
+  for (const EnginePath& p : paths()) {
+    if (p.precision == precision) names.push_back(p.name);
+  }
+  return names;
+}
+
+std::vector<std::string> precisions_of(const std::string& path) {
+  std::vector<std::string> names;
+  for (const EnginePath& p : paths()) {
+    if (p.name == path) names.push_back(p.precision);
+  }
+  return names;
+}
+
+// Float modes with b ≤ 8 bits build on quantize-dequantized weights.
+std::unique_ptr<InferenceEngine> build(const EnginePath& path, const Mlp& model,
+                                       const EngineRequest& request) {
+  if (protocol::is_float_precision(request.precision) && request.bits != 32) {
+    return mark_simulated(path.build(fake_quantize_model(model, quant_spec(request)), request));
+  }
+  return path.build(model, request);
 }
 
 }  // namespace
 
 std::vector<std::string> engine_paths() {
   std::vector<std::string> names;
-  for (const EnginePath& p : paths()) names.push_back(p.name);
+  for (const EnginePath& p : paths()) {
+    if (std::find(names.begin(), names.end(), p.name) == names.end()) names.push_back(p.name);
+  }
+  // The reference twins last, whatever order the precisions listed them in.
+  std::stable_partition(names.begin(), names.end(), [](const std::string& n) { return n != "ref"; });
   return names;
 }
 
 EngineChoice select_engine(const Mlp& model, const EngineRequest& request) {
   EngineChoice choice;
-  std::vector<std::string> reasons;
-  for (const EnginePath& p : paths()) {
-    if (request.kernel != "auto" && request.kernel != p.name) continue;
-    if (std::string reason = p.refuse(request); !reason.empty()) {
-      reasons.push_back(std::move(reason));
-      continue;
-    }
-    choice.engine = p.build(model);
-    choice.path = p.name;
+  if (std::string reason = protocol::unsupported_combination(request.precision, request.bits);
+      !reason.empty()) {
+    choice.skip_reason = reason;
     return choice;
   }
-  if (reasons.empty()) {
+  const bool forced = request.kernel != "auto";
+  std::vector<std::string> reasons;
+  bool named = false;
+  for (const EnginePath& p : paths()) {
+    if (forced ? request.kernel != p.name : p.reference) continue;
+    named = true;
+    if (p.precision != request.precision) continue;
+    std::string reason = p.refuse(request);
+    if (reason.empty()) {
+      try {
+        choice.engine = build(p, model, request);
+        choice.path = p.name;
+        return choice;
+      } catch (const EngineUnavailable& e) {
+        reason = e.what();
+      }
+    }
+    reasons.push_back(std::move(reason));
+  }
+  if (forced && !named) {
     choice.skip_reason = fmt::format("no compute path named \"{}\" (known: auto, {})", request.kernel,
                                      fmt::join(engine_paths(), ", "));
+  } else if (reasons.empty() && forced) {
+    choice.skip_reason = fmt::format("kernel {} has no {} path (it runs {}; {} runs on {})", request.kernel,
+                                     request.precision, fmt::join(precisions_of(request.kernel), ", "),
+                                     request.precision, fmt::join(paths_of(request.precision), ", "));
+  } else if (reasons.empty()) {
+    choice.skip_reason = fmt::format("no compute path for {} (known: {})", request.precision,
+                                     fmt::join(paths_of(request.precision), ", "));
   } else {
     choice.skip_reason = fmt::format("{}", fmt::join(reasons, "; "));
   }

@@ -91,7 +91,8 @@ ActivationParams calibrate(std::span<const float> samples, const QuantSpec& spec
   return {p.scale.front(), p.zero_point.front()};
 }
 
-FixedLayer quantize_layer(const DenseLayer& layer, int bits, ActivationParams src) {
+FixedLayer quantize_layer(const DenseLayer& layer, int bits, QuantGranularity granularity,
+                          ActivationParams src) {
   FixedLayer q;
   q.inputs = layer.inputs;
   q.outputs = layer.outputs;
@@ -99,7 +100,7 @@ FixedLayer quantize_layer(const DenseLayer& layer, int bits, ActivationParams sr
   q.src_zero_point = src.zero_point;
   const QuantParams wp =
       choose_weight_params(layer.weights, layer.outputs, layer.inputs, bits,
-                           QuantScheme::kSymmetric, QuantGranularity::kPerChannel);
+                           QuantScheme::kSymmetric, granularity);
   q.weights.resize(layer.weights.size());
   quantize_weights(layer.weights, layer.outputs, layer.inputs, wp, q.weights);
   q.weight_scale.resize(static_cast<std::size_t>(layer.outputs));
@@ -168,7 +169,7 @@ FixedModel quantize_fixed_model(const Mlp& model, const QuantSpec& spec,
   ActivationParams src =
       calibrate(std::span<const float>(calibration.images, product(count, model.inputs())), spec);
   for (std::size_t l = 0; l < model.layers.size(); ++l) {
-    FixedLayer q = quantize_layer(model.layers[l], spec.bits, src);
+    FixedLayer q = quantize_layer(model.layers[l], spec.bits, spec.granularity, src);
     if (l + 1 < model.layers.size()) {
       src = calibrate(hidden[l], spec);
       set_output(q, src);

@@ -5,9 +5,11 @@
 // zero-point cross term folded in, and a Q31 multiplier per output channel. The engine
 // (engine_fixed.h) only runs it; keeping the conversion here lets tests look at the parameters.
 //
-// Scheme, pinned: weights symmetric per output channel (Z_w = 0, which is what makes the
-// Z_w·Σq_x cross terms vanish), whatever QuantSpec::scheme and granularity say; activations
-// uint8 affine per tensor, static (an integer-only path cannot measure ranges per batch).
+// Scheme: weights symmetric (Z_w = 0, which is what makes the Z_w·Σq_x cross terms vanish), per
+// output channel or per tensor (spec.granularity); QuantSpec::scheme and static_activations are
+// not read — the registry refuses asymmetric weights and dynamic activations for this path;
+// activations uint8 affine per tensor, static (an integer-only path cannot measure ranges per
+// batch).
 
 #include <cstdint>
 #include <vector>

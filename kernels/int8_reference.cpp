@@ -73,16 +73,20 @@ std::vector<std::vector<float>> hidden_outputs(const Mlp& model, const float* im
   return outputs;
 }
 
-Int8Layer quantize_layer(const DenseLayer& dense, int bits, const Int8RangeChoice& range) {
+Int8Layer quantize_layer(const DenseLayer& dense, int bits, QuantGranularity granularity,
+                         const Int8RangeChoice& range) {
   Int8Layer layer;
   layer.inputs = dense.inputs;
   layer.outputs = dense.outputs;
   const QuantParams wp =
       choose_weight_params(dense.weights, dense.outputs, dense.inputs, bits,
-                           QuantScheme::kSymmetric, QuantGranularity::kPerChannel);
+                           QuantScheme::kSymmetric, granularity);
   layer.weights.resize(dense.weights.size());
   quantize_weights(dense.weights, dense.outputs, dense.inputs, wp, layer.weights);
-  layer.weight_scale = wp.scale;
+  // Per tensor is per channel with one scale repeated: the epilogue stays per column.
+  layer.weight_scale = wp.per_channel()
+                           ? wp.scale
+                           : std::vector<float>(static_cast<std::size_t>(dense.outputs), wp.scale.front());
   layer.column_sum.assign(static_cast<std::size_t>(dense.outputs), 0);
   for (int n = 0; n < dense.outputs; ++n) {
     std::int32_t sum = 0;
@@ -143,7 +147,7 @@ Int8Model quantize_int8_model(const Mlp& model, const QuantSpec& spec,
   q.fuse_requantize = spec.static_activations && options.fuse_requantize;
   q.range = choose_int8_activation_range(onednn_effective_isa(), spec.bits, options.range);
   for (const DenseLayer& dense : model.layers)
-    q.layers.push_back(quantize_layer(dense, spec.bits, q.range));
+    q.layers.push_back(quantize_layer(dense, spec.bits, spec.granularity, q.range));
   if (!spec.static_activations) return q;
 
   const int count = spec.calibration_samples > 0
@@ -240,7 +244,6 @@ Int8ActivationParams dynamic_activation_params(std::span<const float> values, Qu
 void int8_layer_ref(const Int8Layer& layer, const Int8LayerCall& call) {
   const int k_dim = layer.inputs;
   const int n_dim = layer.outputs;
-  const Int8Epilogue& e = *call.epilogue;
   for (int m = 0; m < call.batch; ++m) {
     const std::uint8_t* x = call.src + product(m, k_dim);
     for (int n = 0; n < n_dim; ++n) {
@@ -249,14 +252,7 @@ void int8_layer_ref(const Int8Layer& layer, const Int8LayerCall& call) {
       for (int k = 0; k < k_dim; ++k) {
         acc += static_cast<std::int32_t>(x[k]) * static_cast<std::int32_t>(w[k]);
       }
-      const auto c = static_cast<std::size_t>(n);
-      const float d = (static_cast<float>(acc) + e.acc_bias[c]) * e.scale[c];
-      const std::size_t at = product(m, n_dim) + c;
-      if (call.dst_u8 != nullptr) {
-        call.dst_u8[at] = fused_activation_code(d, call.clip_hi, call.dst_zero_point);
-      } else {
-        call.dst_f32[at] = d;
-      }
+      int8_store(call, product(m, n_dim) + static_cast<std::size_t>(n), static_cast<std::size_t>(n), acc);
     }
   }
 }

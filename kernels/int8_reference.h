@@ -3,8 +3,11 @@
 // oneDNN path (engine_onednn_int8.h) shares everything here except the matmul and its epilogue,
 // which oneDNN computes and the tests compare against int8_layer_ref.
 //
-// Scheme, pinned whatever QuantSpec::scheme and granularity say:
-//   weights   s8 at spec.bits, symmetric per output channel (Z_w = 0);
+// Scheme (QuantSpec::scheme is not read: the registry refuses asymmetric weights, since a weight
+// zero point adds a per-row Σ_k q_x term that no bias can absorb and oneDNN's fast int8 matmul
+// takes none):
+//   weights   s8 at spec.bits, symmetric (Z_w = 0), per output channel or per tensor
+//             (spec.granularity; per tensor is one scale repeated over the columns);
 //   src       u8 affine per tensor: codes in [0, qmax] with zero point Z_x; static (calibrated
 //             once by running the fp32 model on the CalibrationSet) or dynamic (min/max of each
 //             batch, each layer);
@@ -52,7 +55,17 @@ struct Int8Options {
   // dst zero point) instead of f32 that our loop then quantizes. Dynamic activations always take
   // the unfused route: the next scale is known only after the whole f32 output is.
   bool fuse_requantize = true;
+  // oneDNN path only: batches below this run on our AVX2 u8s8 GEMM (engine_int8_avx2.h) with the
+  // same quantized model and epilogue. −1: kInt8SmallBatchAuto where oneDNN's ISA is AVX2 without
+  // VNNI (its gemm:jit re-packs the weights on every call, which dominates small batches), else
+  // never; 0: never.
+  int small_batch_below = -1;
 };
+
+// The batch below which the AVX2 kernel beats oneDNN's gemm:jit on an AVX2 CPU without VNNI
+// (784-128-10 and 784-512-256-10, 1 thread, AMD Zen 3: the kernels cross between batch 8 and 16;
+// bench/bench_low_precision.cpp).
+inline constexpr int kInt8SmallBatchAuto = 16;
 
 struct Int8RangeChoice {
   QuantRange activations;  // [0, 127] or [0, 255]
@@ -158,6 +171,19 @@ struct Int8LayerCall {
   std::int32_t dst_zero_point = 0;
 };
 void int8_layer_ref(const Int8Layer& layer, const Int8LayerCall& call);
+
+// The epilogue of one accumulator (column c, element `at` of dst), shared by every twin that
+// computes the int32 accumulators itself: d = (acc + acc_bias[c])·scale[c], then the fused u8
+// code or the f32 value.
+inline void int8_store(const Int8LayerCall& call, std::size_t at, std::size_t c, std::int32_t acc) {
+  const Int8Epilogue& e = *call.epilogue;
+  const float d = (static_cast<float>(acc) + e.acc_bias[c]) * e.scale[c];
+  if (call.dst_u8 != nullptr) {
+    call.dst_u8[at] = fused_activation_code(d, call.clip_hi, call.dst_zero_point);
+  } else {
+    call.dst_f32[at] = d;
+  }
+}
 
 // What the two twins share: the layer loop, the quantization of src and of unfused hidden
 // outputs, dynamic parameters and epilogues. Subclasses supply the matmul + epilogue of one

@@ -51,9 +51,28 @@ void from_json(const nlohmann::json& j, GemmWorkload& g) {
   j.at("n").get_to(g.n);
 }
 
+void to_json(nlohmann::json& j, const QuantOptions& q) {
+  j = {{"scheme", q.scheme},
+       {"granularity", q.granularity},
+       {"activations", q.activations},
+       {"calibration", q.calibration},
+       {"calibration_samples", q.calibration_samples},
+       {"percentile", q.percentile}};
+}
+
+void from_json(const nlohmann::json& j, QuantOptions& q) {
+  j.at("scheme").get_to(q.scheme);
+  j.at("granularity").get_to(q.granularity);
+  j.at("activations").get_to(q.activations);
+  j.at("calibration").get_to(q.calibration);
+  j.at("calibration_samples").get_to(q.calibration_samples);
+  j.at("percentile").get_to(q.percentile);
+}
+
 void to_json(nlohmann::json& j, const EvalConfig& c) {
   const nlohmann::json workload = c.workload == kWorkloadGemm ? nlohmann::json(c.gemm) : nlohmann::json(c.mlp);
   j = {{"workload", workload}, {"precision", c.precision}, {"bits", c.bits}, {"kernel", c.kernel}};
+  if (c.quantized()) j["quantization"] = c.quant;
 }
 
 void from_json(const nlohmann::json& j, EvalConfig& c) {
@@ -66,6 +85,7 @@ void from_json(const nlohmann::json& j, EvalConfig& c) {
   j.at("precision").get_to(c.precision);
   j.at("bits").get_to(c.bits);
   j.at("kernel").get_to(c.kernel);
+  if (j.contains("quantization")) j.at("quantization").get_to(c.quant);
 }
 
 std::string config_hash(const EvalConfig& config) {

@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "protocol/precision_modes.h"
+
 namespace lowbit::protocol {
 
 struct MlpTraining {
@@ -44,10 +46,19 @@ struct GemmWorkload {
   friend bool operator==(const GemmWorkload&, const GemmWorkload&) = default;
 };
 
-inline const std::vector<std::string>& precision_modes() {
-  static const std::vector<std::string> modes{"fp32"};
-  return modes;
-}
+// How weights (and, for the integer modes, activations) are quantized when
+// bits ≤ 8. Names as the CLI spells them. Part of the canonical config only
+// when bits ≤ 8: at 32 bits nothing is quantized and the hash must not move.
+struct QuantOptions {
+  std::string scheme = "sym";           // weights: sym | asym
+  std::string granularity = "channel";  // weights: channel | tensor
+  std::string activations = "static";   // int8: static | dynamic; fixed: static only
+  std::string calibration = "mse";      // minmax | percentile | mse
+  int calibration_samples = 1024;       // training images the calibration runs on
+  double percentile = 99.99;            // for calibration = percentile
+
+  friend bool operator==(const QuantOptions&, const QuantOptions&) = default;
+};
 
 inline constexpr const char* kWorkloadMlp = "mlp";
 inline constexpr const char* kWorkloadGemm = "gemm";
@@ -59,6 +70,9 @@ struct EvalConfig {
   std::string precision = "fp32";
   int bits = 32;
   std::string kernel = "auto";  // a forced compute path, or "auto"
+  QuantOptions quant;           // read when bits ≤ 8
+
+  bool quantized() const { return bits != 32; }
 
   friend bool operator==(const EvalConfig&, const EvalConfig&) = default;
 };
@@ -69,6 +83,8 @@ void to_json(nlohmann::json& j, const MlpWorkload& w);
 void from_json(const nlohmann::json& j, MlpWorkload& w);
 void to_json(nlohmann::json& j, const GemmWorkload& g);
 void from_json(const nlohmann::json& j, GemmWorkload& g);
+void to_json(nlohmann::json& j, const QuantOptions& q);
+void from_json(const nlohmann::json& j, QuantOptions& q);
 void to_json(nlohmann::json& j, const EvalConfig& c);
 void from_json(const nlohmann::json& j, EvalConfig& c);
 

@@ -3,6 +3,10 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <functional>
+#include <memory>
+
 #include "kernels/dataset.h"
 #include "kernels/engine_registry.h"
 #include "kernels/evaluate.h"
@@ -12,6 +16,7 @@
 #include "kernels/peak_cache.h"
 #include "worker/base_model.h"
 #include "worker/context_detect.h"
+#include "worker/quant_request.h"
 #include "worker/target_detect.h"
 
 namespace lowbit::worker {
@@ -53,10 +58,26 @@ protocol::Latency to_latency(const kernels::LatencyStats& s, const kernels::Peak
   return l;
 }
 
-// The peak probe of a precision's arithmetic.
+// The peak probe of a precision's arithmetic: what its inner loop issues.
+// fp16 converts its weights to fp32 and multiplies in fp32 FMA.
 std::string probe_for_precision(const std::string& precision) {
-  if (precision == "fp32") return "fp32_fma";
+  if (precision == "fp32" || precision == "fp16") return "fp32_fma";
+  if (precision == "int8" || precision == "fixed") return "int8_dot";
+  if (precision == "bf16") return "bf16_dot";
   return {};
+}
+
+kernels::EngineRequest engine_request(const EvalRequest& request,
+                                      const kernels::CalibrationSet* calibration) {
+  const protocol::EvalConfig& c = request.config;
+  kernels::EngineRequest r;
+  r.precision = c.precision;
+  r.bits = c.bits;
+  r.kernel = c.kernel;
+  r.quant = to_quant_spec(c);
+  r.calibration = calibration;
+  r.isa_cap = request.isa_cap;
+  return r;
 }
 
 void measure(const EvalRequest& request, std::vector<kernels::TimedCase>& cases,
@@ -99,8 +120,11 @@ void run_mlp(const EvalRequest& request, protocol::Result& result) {
   BaseModel base = obtain_base_model(spec, data, cache);
 
   const kernels::Mlp& model = base.artifact.model;
-  kernels::EngineChoice choice = kernels::select_engine(
-      model, {request.config.precision, request.config.bits, request.config.kernel});
+  const CalibrationImages calibration =
+      calibration_images(kernels::split_validation(data.train, spec.validation_images).fit,
+                         model.normalization, request.config.quant.calibration_samples);
+  kernels::EngineChoice choice =
+      kernels::select_engine(model, engine_request(request, &calibration.set));
   if (!choice.engine) {
     result.status = protocol::kStatusSkipped;
     result.reason = choice.skip_reason;
@@ -170,35 +194,105 @@ void run_mlp(const EvalRequest& request, protocol::Result& result) {
   measure(request, cases, result);
 }
 
+// The GEMM as a one-layer model: W[n][k] = B[k][n], no bias, no activation
+// (the last layer of an Mlp has none), so every precision's engine computes
+// A·B with its own kernels.
+kernels::Mlp gemm_as_layer(const std::vector<float>& b, int k, int n) {
+  kernels::DenseLayer layer;
+  layer.inputs = k;
+  layer.outputs = n;
+  layer.weights.resize(static_cast<std::size_t>(k) * static_cast<std::size_t>(n));
+  for (int row = 0; row < k; ++row) {
+    for (int col = 0; col < n; ++col) {
+      layer.weights[static_cast<std::size_t>(col) * static_cast<std::size_t>(k) + static_cast<std::size_t>(row)] =
+          b[static_cast<std::size_t>(row) * static_cast<std::size_t>(n) + static_cast<std::size_t>(col)];
+    }
+  }
+  layer.bias.assign(static_cast<std::size_t>(n), 0.0f);
+  kernels::Mlp model;
+  model.layers.push_back(std::move(layer));
+  return model;
+}
+
+// What computes the GEMM: fp32 at 32 bits is a plain sgemm call (OpenBLAS or
+// the reference loops); every other mode runs the one-layer model on its engine.
+struct GemmRunner {
+  std::function<void(const float* a, float* c)> run;
+  std::string kernel;
+  std::vector<protocol::LayerKernelResult> layers;
+  std::int64_t model_bytes = 0;
+  std::string weights = "real";
+  std::unique_ptr<kernels::InferenceEngine> engine;
+  std::string skip_reason;
+};
+
+GemmRunner gemm_runner(const EvalRequest& request, const std::vector<float>& b,
+                       const kernels::CalibrationSet& calibration) {
+  const protocol::GemmWorkload& g = request.config.gemm;
+  GemmRunner runner;
+  if (request.config.precision == "fp32" && request.config.bits == 32) {
+    const kernels::GemmKernelChoice choice =
+        kernels::select_gemm_kernel(request.config.precision, request.config.bits, request.config.kernel);
+    if (choice.fn == nullptr) {
+      runner.skip_reason = choice.skip_reason;
+      return runner;
+    }
+    runner.run = [fn = choice.fn, g, &b](const float* a, float* c) {
+      kernels::GemmArgs args;
+      args.shape = {g.m, g.n, g.k};
+      args.a = a;
+      args.lda = g.k;
+      args.b = b.data();
+      args.ldb = g.n;
+      args.c = c;
+      args.ldc = g.n;
+      fn(args);
+    };
+    runner.kernel = choice.name;
+    runner.layers.push_back({choice.name, "sgemm"});
+    runner.model_bytes = static_cast<std::int64_t>(b.size() * sizeof(float));
+    return runner;
+  }
+  kernels::EngineChoice choice =
+      kernels::select_engine(gemm_as_layer(b, g.k, g.n), engine_request(request, &calibration));
+  if (!choice.engine) {
+    runner.skip_reason = choice.skip_reason;
+    return runner;
+  }
+  runner.engine = std::move(choice.engine);
+  runner.run = [engine = runner.engine.get(), m = g.m](const float* a, float* c) { engine->forward(a, m, c); };
+  runner.kernel = runner.engine->kernel();
+  for (const kernels::LayerKernel& layer : runner.engine->layers()) runner.layers.push_back({layer.kernel, layer.impl});
+  runner.model_bytes = runner.engine->model_bytes();
+  runner.weights = runner.engine->weights();
+  return runner;
+}
+
 void run_gemm(const EvalRequest& request, protocol::Result& result) {
   const protocol::GemmWorkload& g = request.config.gemm;
   const kernels::GemmProblem problem{g.m, g.k, g.n};
-  kernels::GemmKernelChoice choice =
-      kernels::select_gemm_kernel(request.config.precision, request.config.bits, request.config.kernel);
-  if (choice.fn == nullptr) {
-    result.status = protocol::kStatusSkipped;
-    result.reason = choice.skip_reason;
-    return;
-  }
   const auto m = static_cast<std::size_t>(g.m);
   const auto k = static_cast<std::size_t>(g.k);
   const auto n = static_cast<std::size_t>(g.n);
+  const std::vector<float> b = kernels::random_uniform_matrix(k * n, kGemmInputSeed + 1);
+  // Static activation ranges come from rows of the same distribution as A,
+  // never from A itself.
+  const std::size_t calibration_rows =
+      std::min<std::size_t>(static_cast<std::size_t>(request.config.quant.calibration_samples), std::max<std::size_t>(m, 64));
+  const std::vector<float> calibration_values =
+      kernels::random_uniform_matrix(calibration_rows * k, kGemmInputSeed + 2);
+  const kernels::CalibrationSet calibration{calibration_values.data(), static_cast<int>(calibration_rows), g.k};
+  GemmRunner runner = gemm_runner(request, b, calibration);
+  if (!runner.run) {
+    result.status = protocol::kStatusSkipped;
+    result.reason = runner.skip_reason;
+    return;
+  }
   const int slots = kernels::rotation_slots(static_cast<std::int64_t>(m * k * sizeof(float)),
                                             kernels::last_level_cache_bytes());
   const std::vector<float> a = kernels::random_uniform_matrix(m * k * static_cast<std::size_t>(slots), kGemmInputSeed);
-  const std::vector<float> b = kernels::random_uniform_matrix(k * n, kGemmInputSeed + 1);
   std::vector<float> c(m * n);
-  auto run = [&](int slot) {
-    kernels::GemmArgs args;
-    args.shape = {g.m, g.n, g.k};
-    args.a = a.data() + m * k * static_cast<std::size_t>(slot);
-    args.lda = g.k;
-    args.b = b.data();
-    args.ldb = g.n;
-    args.c = c.data();
-    args.ldc = g.n;
-    choice.fn(args);
-  };
+  auto run = [&](int slot) { runner.run(a.data() + m * k * static_cast<std::size_t>(slot), c.data()); };
   run(0);
   const std::vector<double> reference = kernels::gemm_reference_f64(
       problem, std::span<const float>(a.data(), m * k), b);
@@ -206,9 +300,10 @@ void run_gemm(const EvalRequest& request, protocol::Result& result) {
   result.error = protocol::GemmError{error.max_rel, error.sqnr_db};
   result.params_nonzero = static_cast<std::int64_t>(std::count_if(b.begin(), b.end(), [](float x) { return x != 0.0f; }));
   result.sparsity = 1.0 - static_cast<double>(result.params_nonzero) / static_cast<double>(k * n);
-  result.model_bytes = static_cast<std::int64_t>(k * n * sizeof(float));
-  result.kernel = choice.name;
-  result.layers.push_back({choice.name, "sgemm"});
+  result.model_bytes = runner.model_bytes;
+  result.weights = runner.weights;
+  result.kernel = runner.kernel;
+  result.layers = runner.layers;
 
   kernels::TimedCase timed;
   timed.name = fmt::format("gemm_{}x{}x{}/{}", g.m, g.k, g.n, request.config.precision);
@@ -216,7 +311,7 @@ void run_gemm(const EvalRequest& request, protocol::Result& result) {
   timed.threads = request.threads;
   timed.slots = slots;
   timed.ops_per_call = 2.0 * problem.multiply_adds();
-  timed.bytes_per_call = static_cast<double>((m * k + k * n + m * n) * sizeof(float));
+  timed.bytes_per_call = static_cast<double>((m * k + m * n) * sizeof(float)) + static_cast<double>(runner.model_bytes);
   timed.call = run;
   std::vector<kernels::TimedCase> cases{timed};
   measure(request, cases, result);
@@ -242,6 +337,13 @@ std::string repro_command(const EvalRequest& request) {
     if (request.data_dir != kernels::default_fashion_mnist_dir()) {
       cmd += fmt::format(" --data {}", request.data_dir.string());
     }
+  }
+  if (c.quantized()) {
+    const protocol::QuantOptions& q = c.quant;
+    cmd += fmt::format(" --scheme {} --granularity {} --activations {} --calibration {} "
+                       "--calibration-samples {} --percentile {}",
+                       q.scheme, q.granularity, q.activations, q.calibration, q.calibration_samples,
+                       q.percentile);
   }
   const kernels::LatencySettings& l = request.measurement.latency;
   cmd += fmt::format(" --precision {} --bits {} --kernel {} --threads {} --max-isa {} "

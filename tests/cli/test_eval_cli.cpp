@@ -127,12 +127,12 @@ TEST_CASE("cli eval: bad flags are exit 2 with the field named") {
 
 TEST_CASE("cli eval: a combination the path cannot run is skipped with its reason, exit 0") {
   TempDir cache("lowbit-cache");
-  const auto skipped = run_command(eval_command(cache, " --bits 8"));
+  const auto skipped = run_command(eval_command(cache, " --precision int8 --bits 32"));
   INFO(skipped.err);
   REQUIRE(skipped.exit_code == 0);
   const nlohmann::json r = nlohmann::json::parse(skipped.out);
   CHECK(r["status"] == "skipped");
-  CHECK(r["reason"].get<std::string>().find("bits") != std::string::npos);
+  CHECK(r["reason"] == "int8 needs bits ≤ 8 (32 means no integer quantization)");
   CHECK_FALSE(r.contains("accuracy"));
   const auto schema = lowbit::protocol::JsonSchema::load("result");
   for (const auto& e : schema.validate(r)) FAIL_CHECK(e.to_string());

@@ -7,7 +7,6 @@
 #include <cmath>
 
 #include "kernels/engine_fp32.h"
-#include "kernels/engine_registry.h"
 #include "kernels/evaluate.h"
 #include "kernels/random.h"
 #include "kernels/train.h"
@@ -42,23 +41,6 @@ TEST_CASE("engine: OpenBLAS and reference agree on logits for several batch size
   CHECK(fast->kernel().rfind("openblas/", 0) == 0);
   CHECK(ref->kernel() == "ref/sgemm");
   CHECK(fast->layers().size() == 3);
-}
-
-TEST_CASE("engine registry: auto picks the fastest path, a forced path runs or says why not") {
-  const Mlp model = init_mlp({4, 3, 2}, 1);
-  CHECK(engine_paths().back() == "ref");
-  EngineChoice automatic = select_engine(model, {"fp32", 32, "auto"});
-  REQUIRE(automatic.engine);
-  CHECK(automatic.path == engine_paths().front());
-  EngineChoice forced = select_engine(model, {"fp32", 32, "ref"});
-  REQUIRE(forced.engine);
-  CHECK(forced.path == "ref");
-  EngineChoice skipped = select_engine(model, {"fp32", 8, "openblas"});
-  CHECK_FALSE(skipped.engine);
-  CHECK(skipped.skip_reason.find("bits") != std::string::npos);
-  EngineChoice unknown = select_engine(model, {"fp32", 32, "cuda"});
-  CHECK_FALSE(unknown.engine);
-  CHECK(unknown.skip_reason.find("cuda") != std::string::npos);
 }
 
 TEST_CASE("evaluate: top-1, per-image correctness and agreement") {

@@ -27,8 +27,10 @@
 #include "kernels/onednn_common.h"
 #include "kernels/random.h"
 #include "kernels/train.h"
+#include "tests/kernels/engine_test_support.h"
 
 using namespace lowbit::kernels;
+using namespace lowbit::kernels::testing;
 
 namespace {
 
@@ -36,30 +38,11 @@ constexpr double kUnitRoundoff = 0x1.0p-24;
 constexpr double kBf16Ulp = 0x1.0p-7;      // relative, at worst (7 fraction bits)
 constexpr double kBf16HalfUlp = 0x1.0p-8;  // the most a rounding to bf16 moves a value
 
-std::size_t product(int a, int b) {
-  return static_cast<std::size_t>(a) * static_cast<std::size_t>(b);
-}
-
 std::vector<float> random_inputs(std::uint64_t seed, int count, int features) {
   Rng rng(seed);
   std::vector<float> x(product(count, features));
   for (float& v : x) v = static_cast<float>(rng.normal());
   return x;
-}
-
-Mlp random_model(const std::vector<int>& sizes, std::uint64_t seed) {
-  Mlp model = init_mlp(sizes, seed);
-  Rng rng(seed ^ 0x5eedU);
-  for (DenseLayer& layer : model.layers) {
-    for (float& b : layer.bias) b = static_cast<float>(0.1 * rng.normal());
-  }
-  return model;
-}
-
-std::vector<float> run(InferenceEngine& engine, const std::vector<float>& x, int batch) {
-  std::vector<float> logits(product(batch, engine.outputs()));
-  engine.forward(x.data(), batch, logits.data());
-  return logits;
 }
 
 // The logits' magnitudes |W|·|x| + |b| through every layer (no ReLU), and the relative bound

@@ -33,38 +33,14 @@
 #include "kernels/onednn_common.h"
 #include "kernels/random.h"
 #include "kernels/train.h"
+#include "tests/kernels/engine_test_support.h"
 
 using namespace lowbit::kernels;
+using namespace lowbit::kernels::testing;
 
 namespace {
 
 constexpr double kUnitRoundoff = 0x1.0p-24;
-constexpr InputNormalization kFashionNormalization{0.2860f, 0.3530f};
-
-std::size_t product(int a, int b) {
-  return static_cast<std::size_t>(a) * static_cast<std::size_t>(b);
-}
-
-// `count` random images (uniform pixels), normalized as trained models expect.
-std::vector<float> random_images(std::uint64_t seed, int count, int features) {
-  Rng rng(seed);
-  std::vector<std::uint8_t> pixels(product(count, features));
-  for (std::uint8_t& p : pixels) p = static_cast<std::uint8_t>(rng.below(256));
-  std::vector<float> images(pixels.size());
-  normalize_images(kFashionNormalization, pixels.data(), count, features, images.data());
-  return images;
-}
-
-// He-initialized weights (train.h) and small random biases, so the bias path is exercised.
-Mlp random_model(const std::vector<int>& sizes, std::uint64_t seed) {
-  Mlp model = init_mlp(sizes, seed);
-  Rng rng(seed ^ 0x5eedU);
-  for (DenseLayer& layer : model.layers) {
-    for (float& b : layer.bias) b = static_cast<float>(0.1 * rng.normal());
-  }
-  return model;
-}
-
 struct Twins {
   std::unique_ptr<InferenceEngine> fast;
   std::unique_ptr<InferenceEngine> ref;
@@ -72,16 +48,13 @@ struct Twins {
   Int8Engine& ref_int8() const { return dynamic_cast<Int8Engine&>(*ref); }
 };
 
+// oneDNN for every batch: small batches would otherwise run our AVX2 GEMM (tested below).
 Twins make_twins(const Mlp& model, const QuantSpec& spec, const CalibrationSet& calibration,
                  const Int8Options& options = {}) {
-  return {make_onednn_int8_engine(model, spec, calibration, options),
+  Int8Options onednn_only = options;
+  onednn_only.small_batch_below = 0;
+  return {make_onednn_int8_engine(model, spec, calibration, onednn_only),
           make_int8_reference_engine(model, spec, calibration, options)};
-}
-
-std::vector<float> run(InferenceEngine& engine, const std::vector<float>& images, int batch) {
-  std::vector<float> logits(product(batch, engine.outputs()));
-  engine.forward(images.data(), batch, logits.data());
-  return logits;
 }
 
 std::vector<double> abs_row_sums(const Int8Layer& layer) {
@@ -497,7 +470,9 @@ TEST_CASE("int8: kernel names and model bytes say what runs and what is stored")
   const std::vector<float> images = random_images(6, 16, 784);
   const CalibrationSet calibration{images.data(), 16, 784};
   QuantSpec spec;
-  const auto fast = make_onednn_int8_engine(model, spec, calibration);
+  Int8Options onednn_only;
+  onednn_only.small_batch_below = 0;
+  const auto fast = make_onednn_int8_engine(model, spec, calibration, onednn_only);
   const auto ref = make_int8_reference_engine(model, spec, calibration);
   MESSAGE("oneDNN int8 here: ", fast->kernel(), " | ", fast->layers().front().impl, " | ",
           fast->layers().back().impl);

@@ -1,0 +1,161 @@
+// `lowbit eval` in every compute precision, as a user runs it: what runs, what is stored, what is
+// skipped and why. A small model (2 epochs on 2,000 images) keeps it fast; accuracy bars on the
+// full model are figures of `lowbit eval` itself, not asserted here.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "protocol/json_schema.h"
+#include "tests/support/subprocess.h"
+
+using lowbit::testing::run_command;
+using lowbit::testing::TempDir;
+
+namespace {
+
+const std::string kLowbit = LOWBIT_BINARY;
+const std::string kQuick = " --threads 1 --repetitions 2 --min-time-ms 1 --warmup-ms 0";
+const std::string kSmall =
+    kQuick + " --layers 784,32,10 --epochs 2 --train-images 2000 --validation-images 1000 --batch 1,7";
+
+nlohmann::json eval_json(const TempDir& cache, const std::string& args, const std::string& base = kSmall) {
+  const auto r = run_command(kLowbit + " eval --json --cache " + cache.path() + base + " " + args);
+  INFO(args);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const nlohmann::json result = nlohmann::json::parse(r.out);
+  static const auto schema = lowbit::protocol::JsonSchema::load("result");
+  for (const auto& e : schema.validate(result)) FAIL_CHECK(e.to_string());
+  return result;
+}
+
+bool contains(const nlohmann::json& text, const std::string& part) {
+  return text.get<std::string>().find(part) != std::string::npos;
+}
+
+constexpr int kFp32Bytes = (784 * 32 + 32 + 32 * 10 + 10) * 4;
+
+}  // namespace
+
+TEST_CASE("cli eval: every precision runs its own kernels and reports real storage") {
+  TempDir cache("lowbit-cache");
+  struct Case {
+    std::string args;
+    std::string kernel;   // a part of the kernel summary
+    std::string weights;  // real | simulated
+    bool smaller;         // stores less than fp32
+  };
+  const Case cases[] = {
+      {"--precision fp32 --bits 8", "openblas/", "simulated", false},
+      {"--precision fp16 --bits 32", "gemm_f32f16", "real", true},
+      {"--precision int8 --bits 8", "onednn/", "real", true},
+      {"--precision int8 --bits 8 --activations dynamic", "onednn/", "real", true},
+      {"--precision int8 --bits 6 --granularity tensor --kernel avx2", "u8s8_avx2", "real", true},
+      {"--precision fixed --bits 8 --calibration percentile", "fixed_u8s8", "real", true},
+      {"--precision fixed --bits 6 --calibration minmax --calibration-samples 100", "fixed_u8s8", "real", true},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.args);
+    const nlohmann::json r = eval_json(cache, c.args);
+    CHECK(r["status"] == "passed");
+    CHECK(contains(r["kernel"], c.kernel));
+    CHECK(r["weights"] == c.weights);
+    CHECK((r["model_bytes"].get<int>() < kFp32Bytes) == c.smaller);
+    // Quantized weights cost accuracy on this small model, but not much.
+    CHECK(r["accuracy"]["delta"].get<double>() > -0.05);
+    CHECK(r["accuracy"]["agreement"].get<double>() > 0.9);
+    REQUIRE(r["latency"].size() == 2);
+    const bool quantized = r["config"]["bits"] != 32;
+    CHECK(r["config"].contains("quantization") == quantized);
+    CHECK((r["repro"].get<std::string>().find("--calibration ") != std::string::npos) == quantized);
+  }
+}
+
+TEST_CASE("cli eval: quantization options are part of the config and its hash") {
+  TempDir cache("lowbit-cache");
+  const nlohmann::json a = eval_json(cache, "--precision int8 --bits 8 --calibration minmax");
+  const nlohmann::json b = eval_json(cache, "--precision int8 --bits 8 --calibration mse");
+  CHECK(a["config"]["quantization"]["calibration"] == "minmax");
+  CHECK(a["config"]["quantization"]["scheme"] == "sym");
+  CHECK(a["config"]["quantization"]["granularity"] == "channel");
+  CHECK(a["config"]["quantization"]["activations"] == "static");
+  CHECK(a["config"]["quantization"]["calibration_samples"] == 1024);
+  CHECK(a["config_hash"] != b["config_hash"]);
+  // The repro line gives the same result.
+  std::string repro = a["repro"].get<std::string>();
+  repro.replace(0, 6, kLowbit);
+  const auto again = run_command(repro + " --json --cache " + cache.path());
+  INFO(again.err);
+  REQUIRE(again.exit_code == 0);
+  const nlohmann::json c = nlohmann::json::parse(again.out);
+  CHECK(c["config_hash"] == a["config_hash"]);
+  CHECK(c["accuracy"]["correct"] == a["accuracy"]["correct"]);
+}
+
+TEST_CASE("cli eval: what a precision cannot do is skipped with the reason, exit 0") {
+  TempDir cache("lowbit-cache");
+  const nlohmann::json asym = eval_json(cache, "--precision int8 --bits 8 --scheme asym");
+  CHECK(asym["status"] == "skipped");
+  CHECK(contains(asym["reason"], "symmetric"));
+  const nlohmann::json dynamic = eval_json(cache, "--precision fixed --bits 8 --activations dynamic");
+  CHECK(dynamic["status"] == "skipped");
+  CHECK(contains(dynamic["reason"], "static"));
+  const nlohmann::json fixed32 = eval_json(cache, "--precision fixed --bits 32");
+  CHECK(fixed32["status"] == "skipped");
+  CHECK(contains(fixed32["reason"], "fixed needs bits ≤ 8"));
+  const nlohmann::json forced = eval_json(cache, "--precision fp16 --kernel onednn");
+  CHECK(forced["status"] == "skipped");
+  CHECK(contains(forced["reason"], "kernel onednn has no fp16 path"));
+}
+
+TEST_CASE("cli eval: bf16 under an AVX2 cap is skipped with the reason, never run as fp32") {
+  TempDir cache("lowbit-cache");
+  const nlohmann::json r = eval_json(cache, "--precision bf16 --max-isa avx2");
+  CHECK(r["status"] == "skipped");
+  CHECK(contains(r["reason"], "bf16"));
+  CHECK(contains(r["reason"], "avx2"));
+  CHECK_FALSE(r.contains("accuracy"));
+  CHECK_FALSE(r.contains("latency"));
+}
+
+TEST_CASE("cli eval: bad quantization flags are exit 2 naming the flag") {
+  const char* bad[][2] = {{"--scheme affine", "--scheme"},
+                          {"--granularity row", "--granularity"},
+                          {"--activations lazy", "--activations"},
+                          {"--calibration kl", "--calibration"},
+                          {"--calibration-samples 0", "--calibration-samples"},
+                          {"--percentile 20", "--percentile"}};
+  for (const auto& b : bad) {
+    CAPTURE(b[0]);
+    const auto r = run_command(kLowbit + " eval --precision int8 --bits 8 " + b[0]);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find(b[1]) != std::string::npos);
+    CHECK(r.out.empty());
+  }
+}
+
+TEST_CASE("cli eval --gemm: every precision, its error against fp64 in line with its arithmetic") {
+  TempDir cache("lowbit-cache");
+  struct Case {
+    std::string args;
+    double min_sqnr_db;  // b-bit weights and activations: about 6 dB per bit, less the clipping
+  };
+  const Case cases[] = {
+      {"--precision fp32 --bits 32", 100.0},  // fp32 sums of 64 terms: ~140 dB
+      {"--precision fp16 --bits 32", 60.0},   // 11-bit significands: ~70 dB
+      {"--precision fp32 --bits 8", 30.0},    // 8-bit weights alone
+      {"--precision int8 --bits 8", 25.0},    // 7- or 8-bit activations and 8-bit weights
+      {"--precision fixed --bits 8", 25.0},
+      {"--precision int8 --bits 8 --activations dynamic", 25.0},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.args);
+    const nlohmann::json r = eval_json(cache, "--gemm 9,64,5 " + c.args, kQuick);
+    CHECK(r["status"] == "passed");
+    REQUIRE(r.contains("error"));
+    CHECK(r["error"]["sqnr_db"].get<double>() > c.min_sqnr_db);
+    CHECK(r["latency"][0]["batch"] == 9);
+  }
+}
