@@ -62,10 +62,11 @@ struct Int8Options {
   int small_batch_below = -1;
 };
 
-// The batch below which the AVX2 kernel beats oneDNN's gemm:jit on an AVX2 CPU without VNNI
-// (784-128-10 and 784-512-256-10, 1 thread, AMD Zen 3: the kernels cross between batch 8 and 16;
-// bench/bench_low_precision.cpp).
-inline constexpr int kInt8SmallBatchAuto = 16;
+// The batch below which our AVX2 GEMM beats oneDNN's gemm:jit on an AVX2 CPU without VNNI.
+// Measured with build/bench/bench_low_precision, 1 thread, AMD EPYC Zen 3: oneDNN alone / ours =
+// 3.27, 1.15, 0.76, 0.45 at batch 1, 2, 4, 8 on 784-128-10 and —, 1.16, 0.93, 0.76 on
+// 784-512-256-10, so the kernels cross between batch 2 and 4.
+inline constexpr int kInt8SmallBatchAuto = 4;
 
 struct Int8RangeChoice {
   QuantRange activations;  // [0, 127] or [0, 255]
