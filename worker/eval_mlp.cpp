@@ -1,0 +1,95 @@
+#include <fmt/format.h>
+
+#include "kernels/dataset.h"
+#include "kernels/engine_registry.h"
+#include "kernels/evaluate.h"
+#include "kernels/library_info.h"
+#include "kernels/model_cache.h"
+#include "worker/base_model.h"
+#include "worker/eval_steps.h"
+#include "worker/quant_request.h"
+
+namespace lowbit::worker {
+
+void run_mlp(const EvalRequest& request, protocol::Result& result) {
+  const kernels::LabeledData data = kernels::load_fashion_mnist(request.data_dir);
+  const kernels::TrainSpec spec = to_train_spec(request.config.mlp);
+  const kernels::ModelCache cache(request.cache_dir);
+  BaseModel base = obtain_base_model(spec, data, cache);
+
+  const kernels::Mlp& model = base.artifact.model;
+  const CalibrationImages calibration =
+      calibration_images(kernels::split_validation(data.train, spec.validation_images).fit,
+                         model.normalization, request.config.quant.calibration_samples);
+  kernels::EngineChoice choice =
+      kernels::select_engine(model, engine_request(request, &calibration.set));
+  if (!choice.engine) {
+    result.status = protocol::kStatusSkipped;
+    result.reason = choice.skip_reason;
+    return;
+  }
+  kernels::InferenceEngine& engine = *choice.engine;
+  const kernels::Evaluation test = kernels::evaluate(engine, model.normalization, data.test);
+
+  protocol::Accuracy accuracy;
+  accuracy.top1 = test.top1;
+  accuracy.baseline_top1 = base.artifact.test_top1;
+  accuracy.delta = test.top1 - base.artifact.test_top1;
+  accuracy.agreement = kernels::agreement(test.predictions, base.artifact.test_predictions);
+  accuracy.images = data.test.count;
+  accuracy.correct = protocol::encode_bitset(test.correct);
+  result.accuracy = accuracy;
+  result.base_model = protocol::BaseModel{base.hash, base.cache_key, base.cache_hit,
+                                          base.artifact.validation_top1};
+
+  const std::int64_t dense = model.weight_count();
+  result.params_nonzero = model.nonzero_weights();
+  result.sparsity = dense > 0 ? 1.0 - static_cast<double>(result.params_nonzero) / static_cast<double>(dense) : 0.0;
+  result.model_bytes = engine.model_bytes();
+  result.weights = engine.weights();
+  result.train_seconds = base.train_seconds;
+  result.kernel = engine.kernel();
+  for (const kernels::LayerKernel& layer : engine.layers()) {
+    result.layers.push_back({layer.kernel, layer.impl});
+  }
+
+  // Latency: each batch size rotates through normalized test images.
+  const int features = engine.inputs();
+  const int classes = engine.outputs();
+  const std::int64_t llc = kernels::last_level_cache_bytes();
+  struct Buffers {
+    std::vector<float> inputs;
+    std::vector<float> logits;
+  };
+  std::vector<Buffers> buffers(request.measurement.batches.size());
+  std::vector<kernels::TimedCase> cases;
+  const std::string family = fmt::format("mlp_{}/{}", fmt::join(model.layer_sizes(), "_"), request.config.precision);
+  for (std::size_t i = 0; i < request.measurement.batches.size(); ++i) {
+    const int batch = request.measurement.batches[i];
+    const std::size_t per_slot = static_cast<std::size_t>(batch) * static_cast<std::size_t>(features);
+    const int slots = kernels::rotation_slots(static_cast<std::int64_t>(per_slot * sizeof(float)), llc);
+    Buffers& buf = buffers[i];
+    buf.inputs.resize(per_slot * static_cast<std::size_t>(slots));
+    buf.logits.resize(static_cast<std::size_t>(batch) * static_cast<std::size_t>(classes));
+    for (std::size_t image = 0; image < static_cast<std::size_t>(slots) * static_cast<std::size_t>(batch); ++image) {
+      const int source = static_cast<int>(image % static_cast<std::size_t>(data.test.count));
+      kernels::normalize_images(model.normalization, data.test.image(source), 1, features,
+                                buf.inputs.data() + image * static_cast<std::size_t>(features));
+    }
+    kernels::TimedCase c;
+    c.name = fmt::format("{}/batch:{}", family, batch);
+    c.batch = batch;
+    c.threads = request.threads;
+    c.slots = slots;
+    c.ops_per_call = 2.0 * static_cast<double>(model.multiply_adds_per_image()) * batch;
+    c.bytes_per_call = static_cast<double>(engine.model_bytes()) +
+                       static_cast<double>(batch) * (features + classes) * sizeof(float);
+    c.call = [&engine, &buf, per_slot, batch](int slot) {
+      engine.forward(buf.inputs.data() + per_slot * static_cast<std::size_t>(slot), batch, buf.logits.data());
+    };
+    cases.push_back(std::move(c));
+  }
+  measure(request, cases, result);
+}
+
+}  // namespace lowbit::worker
