@@ -6,6 +6,7 @@
 
 #include "kernels/backprop.h"
 #include "kernels/mlp.h"
+#include "kernels/prune_mask.h"
 
 namespace lowbit::kernels {
 
@@ -21,8 +22,15 @@ class Adam {
   Adam(const Mlp& model, AdamSettings settings);
   // One update with learning rate `lr` (the schedule lives with the caller).
   void step(Mlp& model, const Gradients& grads, float lr);
+  // The same update for a pruned model: every weight the mask prunes ends the step at exactly
+  // zero with zero first and second moments, as if its gradient were zero and it had never
+  // been trained, so neither momentum nor weight decay can bring it back.
+  void step(Mlp& model, const Gradients& grads, float lr, const PruneMask& mask);
 
  private:
+  template <bool kMasked>
+  void step_impl(Mlp& model, const Gradients& grads, float lr, const PruneMask* mask);
+
   AdamSettings settings_;
   long step_count_ = 0;
   Gradients m_;

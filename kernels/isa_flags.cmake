@@ -29,3 +29,7 @@ set_source_files_properties(
 set_source_files_properties(
   ${CMAKE_CURRENT_SOURCE_DIR}/gemm_u8s8_avx2.cpp
   PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma")
+# The sparse path's CSR × dense product (kernels/sparse_csr.h): AVX2 transposes, FMA.
+set_source_files_properties(
+  ${CMAKE_CURRENT_SOURCE_DIR}/sparse_csr_avx2.cpp
+  PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma")

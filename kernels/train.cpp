@@ -103,7 +103,9 @@ InputNormalization fit_normalization(const ImageSet& images) {
   return norm;
 }
 
-TrainResult train_mlp(const TrainSpec& spec, const ImageSet& train, const EpochCallback& on_epoch) {
+namespace {
+
+void check_train_spec(const TrainSpec& spec, const ImageSet& train) {
   check_layer_sizes(spec.layers);
   if (spec.layers.front() != train.features()) {
     throw std::invalid_argument(fmt::format("layers: the first size is {} but images have {} pixels",
@@ -116,20 +118,27 @@ TrainResult train_mlp(const TrainSpec& spec, const ImageSet& train, const EpochC
         "validation images must be in [0, {}), got {}", train.count, spec.validation_images));
   }
   if (spec.threads < 1) throw std::invalid_argument("training threads must be ≥ 1");
-  const auto start = std::chrono::steady_clock::now();
-  const ScopedThreads threads(spec.threads);
+}
+
+// The images trained on (the first spec.train_images of the fit part, when set) and the
+// validation part.
+TrainValidationSplit training_split(const TrainSpec& spec, const ImageSet& train) {
   TrainValidationSplit split = split_validation(train, spec.validation_images);
   if (spec.train_images > 0 && spec.train_images < split.fit.count) {
     split.fit = split.fit.slice(0, spec.train_images);
   }
+  return split;
+}
+
+// spec.epochs epochs of mini-batch Adam on `model`, from fresh optimizer state. Shared by
+// training from scratch and fine-tuning; without a mask it performs exactly the operations
+// train_mlp always has, so a seed still gives the same model bit for bit.
+void run_epochs(Mlp& model, const TrainSpec& spec, const TrainValidationSplit& split,
+                const EpochMask& mask_for_epoch, const EpochCallback& on_epoch,
+                std::vector<EpochStats>& history) {
   const ImageSet& fit = split.fit;
   const int features = fit.features();
   const int classes = spec.layers.back();
-
-  TrainResult result;
-  Mlp& model = result.model;
-  model = init_mlp(spec.layers, spec.seed);
-  model.normalization = fit_normalization(fit);
 
   Adam adam(model, AdamSettings{.weight_decay = spec.weight_decay});
   Gradients grads = Gradients::zeros_like(model);
@@ -147,6 +156,8 @@ TrainResult train_mlp(const TrainSpec& spec, const ImageSet& train, const EpochC
   long step = 0;
   for (int epoch = 1; epoch <= spec.epochs; ++epoch) {
     const auto epoch_start = std::chrono::steady_clock::now();
+    const PruneMask* mask = mask_for_epoch ? mask_for_epoch(epoch, model) : nullptr;
+    if (mask != nullptr) apply_mask(*mask, model);
     shuffle_rng.shuffle(std::span<int>(order));
     double loss_sum = 0.0;
     for (int first = 0; first < fit.count; first += spec.batch_size) {
@@ -167,7 +178,12 @@ TrainResult train_mlp(const TrainSpec& spec, const ImageSet& train, const EpochC
           softmax_cross_entropy(logits, batch_labels.data(), batch, classes, dlogits.data());
       loss_sum += loss * batch;
       workspace.backward(model, dlogits.data(), grads, &sgemm_openblas);
-      adam.step(model, grads, scheduled_lr(spec, step, total_steps));
+      const float lr = scheduled_lr(spec, step, total_steps);
+      if (mask != nullptr) {
+        adam.step(model, grads, lr, *mask);
+      } else {
+        adam.step(model, grads, lr);
+      }
       ++step;
     }
     EpochStats stats;
@@ -175,9 +191,40 @@ TrainResult train_mlp(const TrainSpec& spec, const ImageSet& train, const EpochC
     stats.loss = loss_sum / fit.count;
     stats.validation_top1 = split.validation.count > 0 ? top1_fp32(model, split.validation) : 0.0;
     stats.seconds = seconds_since(epoch_start);
-    result.history.push_back(stats);
+    history.push_back(stats);
     if (on_epoch) on_epoch(stats);
   }
+}
+
+}  // namespace
+
+TrainResult train_mlp(const TrainSpec& spec, const ImageSet& train, const EpochCallback& on_epoch) {
+  check_train_spec(spec, train);
+  const auto start = std::chrono::steady_clock::now();
+  const ScopedThreads threads(spec.threads);
+  const TrainValidationSplit split = training_split(spec, train);
+  TrainResult result;
+  result.model = init_mlp(spec.layers, spec.seed);
+  result.model.normalization = fit_normalization(split.fit);
+  run_epochs(result.model, spec, split, {}, on_epoch, result.history);
+  result.seconds = seconds_since(start);
+  return result;
+}
+
+TrainResult train_from(Mlp model, const TrainSpec& spec, const ImageSet& train,
+                       const EpochMask& mask_for_epoch, const EpochCallback& on_epoch) {
+  check_train_spec(spec, train);
+  if (model.layer_sizes() != spec.layers) {
+    throw std::invalid_argument(fmt::format("layers: the spec says {} but the model has {}",
+                                            format_layer_sizes(spec.layers),
+                                            format_layer_sizes(model.layer_sizes())));
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const ScopedThreads threads(spec.threads);
+  const TrainValidationSplit split = training_split(spec, train);
+  TrainResult result;
+  result.model = std::move(model);
+  run_epochs(result.model, spec, split, mask_for_epoch, on_epoch, result.history);
   result.seconds = seconds_since(start);
   return result;
 }

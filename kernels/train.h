@@ -10,6 +10,7 @@
 
 #include "kernels/dataset.h"
 #include "kernels/mlp.h"
+#include "kernels/prune_mask.h"
 
 namespace lowbit::kernels {
 
@@ -63,6 +64,20 @@ InputNormalization fit_normalization(const ImageSet& images);
 using EpochCallback = std::function<void(const EpochStats&)>;
 
 TrainResult train_mlp(const TrainSpec& spec, const ImageSet& train, const EpochCallback& on_epoch);
+
+// Called at the start of each epoch (1-based) of train_from with the model as it stands; may
+// change it (prune it further) and returns the mask to hold fixed through that epoch, or null
+// for none. The mask must outlive the epoch.
+using EpochMask = std::function<const PruneMask*(int epoch, Mlp& model)>;
+
+// Continues training an existing model (fine-tuning): no initialization, the model's input
+// normalization kept as it is, fresh Adam state, and spec's epochs, batch size, learning rate
+// and schedule, weight decay, augmentation, data split, seed and threads. spec.layers must be
+// the model's layer sizes. Where `mask_for_epoch` gives a mask, the masked weights are set to
+// zero before the epoch's first step and stay exactly zero after every step (Adam's masked step
+// also zeroes their moments). An empty `mask_for_epoch` trains every weight.
+TrainResult train_from(Mlp model, const TrainSpec& spec, const ImageSet& train,
+                       const EpochMask& mask_for_epoch, const EpochCallback& on_epoch);
 
 // Top-1 of `model` on `images` with the fp32 OpenBLAS path (used for validation).
 double top1_fp32(const Mlp& model, const ImageSet& images);
