@@ -15,6 +15,7 @@
 #include "kernels/idx_reader.h"
 #include "kernels/model_cache.h"
 #include "kernels/mlp.h"
+#include "kernels/prune.h"
 #include "protocol/eval_config.h"
 #include "worker/eval_job.h"
 #include "worker/isa_cap.h"
@@ -71,6 +72,16 @@ void parse_workload(EvalOptions& o) {
     throw UsageError(fmt::format("--batch: {}", e.what()));
   }
   request.config.mlp.training.augment_flip = o.augment_flip == "on";
+  // n:m fixes its ratio: --prune may be left out, and a different one is an error.
+  protocol::PruneOptions& prune = request.config.prune;
+  if (prune.method == "n:m") {
+    try {
+      const double implied = kernels::nm_ratio(kernels::parse_nm(prune.nm));
+      if (prune.ratio == 0.0) prune.ratio = implied;
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(fmt::format("--nm: {}", e.what()));
+    }
+  }
   if (!o.lr_schedule.empty()) request.config.mlp.training.schedule = o.lr_schedule;
 }
 
@@ -140,6 +151,12 @@ void add_eval_command(CLI::App& app, char** argv) {
 
   cmd->add_option("--precision", o.request.config.precision, "compute precision")->capture_default_str()->check(CLI::IsMember(protocol::precision_modes()))->group("Variant");
   cmd->add_option("--bits", o.request.config.bits, "weight bit width (32: no integer quantization)")->capture_default_str()->check(CLI::IsMember({2, 3, 4, 5, 6, 7, 8, 32}))->group("Variant");
+  protocol::PruneOptions& pr = o.request.config.prune;
+  cmd->add_option("--prune", pr.ratio, "fraction of the weights to remove, in [0, 1) (n:m: 1 − n/m)")->capture_default_str()->group("Variant");
+  cmd->add_option("--prune-method", pr.method, "magnitude: global threshold; structured: whole neurons; n:m: n of every m")->capture_default_str()->check(CLI::IsMember({"magnitude", "structured", "n:m"}))->group("Variant");
+  cmd->add_option("--nm", pr.nm, "the n:m pattern")->capture_default_str()->group("Variant");
+  cmd->add_option("--finetune-epochs", pr.finetune_epochs, "fine-tuning epochs after pruning, mask fixed")->capture_default_str()->check(CLI::NonNegativeNumber)->group("Variant");
+  cmd->add_option("--prune-schedule", pr.schedule, "prune once, or gradually over the fine-tuning epochs")->capture_default_str()->check(CLI::IsMember({"oneshot", "gradual"}))->group("Variant");
   protocol::QuantOptions& q = o.request.config.quant;
   cmd->add_option("--scheme", q.scheme, "weight quantization: symmetric or asymmetric (bits ≤ 8)")->capture_default_str()->check(CLI::IsMember({"sym", "asym"}))->group("Variant");
   cmd->add_option("--granularity", q.granularity, "weight scales per output channel or per tensor (bits ≤ 8)")->capture_default_str()->check(CLI::IsMember({"channel", "tensor"}))->group("Variant");

@@ -11,6 +11,7 @@
 #include "kernels/engine_int8_avx2.h"
 #include "kernels/engine_onednn_bf16.h"
 #include "kernels/engine_onednn_int8.h"
+#include "kernels/engine_sparse.h"
 #include "kernels/gemm_f32f16.h"
 #include "kernels/gemm_u8s8.h"
 #include "kernels/int8_reference.h"
@@ -28,12 +29,16 @@ struct EnginePath {
   std::string name;
   std::string precision;
   bool reference = false;  // a twin of plain loops: runs only when forced
+  // `auto` only: why a path that could run the request is not the better
+  // choice for this model (empty: it is). A forced path ignores it.
+  std::function<std::string(const Mlp&, const EngineRequest&)> decline;
   // Empty when the path can run the request, else the reason it cannot.
   std::function<std::string(const EngineRequest&)> refuse;
   Builder build;
 };
 
 std::string accept_all(const EngineRequest&) { return {}; }
+std::string never_decline(const Mlp&, const EngineRequest&) { return {}; }
 
 // Integer paths compute with symmetric weights: a weight zero point adds a
 // per-row Σ_k q_x term that no bias can absorb (and oneDNN's fast int8 matmul
@@ -94,31 +99,41 @@ const CalibrationSet& calibration(const EngineRequest& r) {
 
 std::vector<EnginePath> build_paths() {
   std::vector<EnginePath> list;
-  // fp32
-  list.push_back({"openblas", "fp32", false, accept_all,
+  // fp32: sparse when the model is sparse enough to beat OpenBLAS at the
+  // smallest timed batch, else dense.
+  list.push_back({"csr", "fp32", false,
+                  [](const Mlp& m, const EngineRequest& r) -> std::string {
+                    if (sparse_is_faster(m, r.batch)) return {};
+                    return fmt::format("dense is faster at batch {} (density {:.3f} ≥ break-even {:.3f})", r.batch,
+                                       static_cast<double>(m.nonzero_weights()) / static_cast<double>(m.weight_count()),
+                                       sparse_break_even_density(r.batch));
+                  },
+                  [](const EngineRequest& r) { return needs_isa(r, "csr", "avx2", __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")); },
+                  [](const Mlp& m, const EngineRequest& r) { return make_fp32_sparse_engine(m, "avx2", r.isa_cap); }});
+  list.push_back({"openblas", "fp32", false, never_decline, accept_all,
                   [](const Mlp& m, const EngineRequest&) { return make_fp32_openblas_engine(m); }});
-  list.push_back({"ref", "fp32", true, accept_all,
+  list.push_back({"ref", "fp32", true, never_decline, accept_all,
                   [](const Mlp& m, const EngineRequest&) { return make_fp32_reference_engine(m); }});
   // bf16: oneDNN refuses below avx512_core (EngineUnavailable names the ISA).
-  list.push_back({"onednn", "bf16", false, accept_all,
+  list.push_back({"onednn", "bf16", false, never_decline, accept_all,
                   [](const Mlp& m, const EngineRequest&) { return make_onednn_bf16_engine(m); }});
-  list.push_back({"ref", "bf16", true, accept_all,
+  list.push_back({"ref", "bf16", true, never_decline, accept_all,
                   [](const Mlp& m, const EngineRequest&) { return make_bf16_reference_engine(m); }});
   // fp16: our kernels, one per ISA tier.
   for (const char* tier : {"avx512", "avx2"}) {
     const std::string path = tier;
-    list.push_back({path, "fp16", false,
+    list.push_back({path, "fp16", false, never_decline,
                     [path](const EngineRequest& r) { return f16_refusal(r, path); },
                     [path](const Mlp& m, const EngineRequest& r) { return make_fp16_engine(m, path, r.isa_cap); }});
   }
-  list.push_back({"ref", "fp16", true, accept_all,
+  list.push_back({"ref", "fp16", true, never_decline, accept_all,
                   [](const Mlp& m, const EngineRequest& r) { return make_fp16_engine(m, "ref", r.isa_cap); }});
   // int8 on oneDNN; its twin shares every constant and differs only in the matmul.
-  list.push_back({"onednn", "int8", false, symmetric_weights_only,
+  list.push_back({"onednn", "int8", false, never_decline, symmetric_weights_only,
                   [](const Mlp& m, const EngineRequest& r) {
                     return make_onednn_int8_engine(m, quant_spec(r), calibration(r));
                   }});
-  list.push_back({"avx2", "int8", false,
+  list.push_back({"avx2", "int8", false, never_decline,
                   [](const EngineRequest& r) {
                     if (std::string reason = symmetric_weights_only(r); !reason.empty()) return reason;
                     return needs_isa(r, "avx2", "avx2", int8_avx2_supported());
@@ -126,12 +141,12 @@ std::vector<EnginePath> build_paths() {
                   [](const Mlp& m, const EngineRequest& r) {
                     return make_int8_avx2_engine(m, quant_spec(r), calibration(r));
                   }});
-  list.push_back({"ref", "int8", true, symmetric_weights_only,
+  list.push_back({"ref", "int8", true, never_decline, symmetric_weights_only,
                   [](const Mlp& m, const EngineRequest& r) {
                     return make_int8_reference_engine(m, quant_spec(r), calibration(r));
                   }});
   // fixed: integer-only, bit-exact across tiers.
-  list.push_back({"avx2", "fixed", false,
+  list.push_back({"avx2", "fixed", false, never_decline,
                   [](const EngineRequest& r) {
                     if (std::string reason = fixed_refusal(r); !reason.empty()) return reason;
                     return needs_isa(r, "avx2", "avx2", u8s8_cpu_supports("avx2"));
@@ -139,7 +154,7 @@ std::vector<EnginePath> build_paths() {
                   [](const Mlp& m, const EngineRequest& r) {
                     return make_fixed_engine(m, quant_spec(r), calibration(r), "avx2");
                   }});
-  list.push_back({"ref", "fixed", true, fixed_refusal,
+  list.push_back({"ref", "fixed", true, never_decline, fixed_refusal,
                   [](const Mlp& m, const EngineRequest& r) {
                     return make_fixed_engine(m, quant_spec(r), calibration(r), "ref");
                   }});
@@ -203,6 +218,7 @@ EngineChoice select_engine(const Mlp& model, const EngineRequest& request) {
     if (forced ? request.kernel != p.name : p.reference) continue;
     named = true;
     if (p.precision != request.precision) continue;
+    if (!forced && !p.decline(model, request).empty()) continue;
     std::string reason = p.refuse(request);
     if (reason.empty()) {
       try {

@@ -31,6 +31,9 @@ struct EngineRequest {
   // std::invalid_argument from the builder).
   const CalibrationSet* calibration = nullptr;
   std::string isa_cap = "native";  // the process's ISA cap (worker/isa_cap.h), for our own kernels
+  // The smallest batch that will be timed: `auto` takes the sparse fp32 path
+  // only when it is expected to beat dense there (engine_sparse.h).
+  int batch = 1;
 };
 
 struct EngineChoice {
@@ -39,7 +42,7 @@ struct EngineChoice {
   std::string skip_reason;                  // why nothing ran
 };
 
-// Distinct path names in priority order: openblas, onednn, avx512, avx2, ref.
+// Distinct path names in priority order: csr, openblas, onednn, avx512, avx2, ref.
 std::vector<std::string> engine_paths();
 
 EngineChoice select_engine(const Mlp& model, const EngineRequest& request);

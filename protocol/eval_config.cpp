@@ -69,10 +69,27 @@ void from_json(const nlohmann::json& j, QuantOptions& q) {
   j.at("percentile").get_to(q.percentile);
 }
 
+void to_json(nlohmann::json& j, const PruneOptions& p) {
+  j = {{"method", p.method},
+       {"ratio", p.ratio},
+       {"finetune_epochs", p.finetune_epochs},
+       {"schedule", p.schedule}};
+  if (p.method == "n:m") j["nm"] = p.nm;
+}
+
+void from_json(const nlohmann::json& j, PruneOptions& p) {
+  j.at("method").get_to(p.method);
+  j.at("ratio").get_to(p.ratio);
+  j.at("finetune_epochs").get_to(p.finetune_epochs);
+  j.at("schedule").get_to(p.schedule);
+  if (j.contains("nm")) j.at("nm").get_to(p.nm);
+}
+
 void to_json(nlohmann::json& j, const EvalConfig& c) {
   const nlohmann::json workload = c.workload == kWorkloadGemm ? nlohmann::json(c.gemm) : nlohmann::json(c.mlp);
   j = {{"workload", workload}, {"precision", c.precision}, {"bits", c.bits}, {"kernel", c.kernel}};
   if (c.quantized()) j["quantization"] = c.quant;
+  if (c.workload != kWorkloadGemm && c.prune.active()) j["pruning"] = c.prune;
 }
 
 void from_json(const nlohmann::json& j, EvalConfig& c) {
@@ -86,6 +103,7 @@ void from_json(const nlohmann::json& j, EvalConfig& c) {
   j.at("bits").get_to(c.bits);
   j.at("kernel").get_to(c.kernel);
   if (j.contains("quantization")) j.at("quantization").get_to(c.quant);
+  if (j.contains("pruning")) j.at("pruning").get_to(c.prune);
 }
 
 std::string config_hash(const EvalConfig& config) {

@@ -60,6 +60,19 @@ struct QuantOptions {
   friend bool operator==(const QuantOptions&, const QuantOptions&) = default;
 };
 
+// Pruning of the base model before quantization, then fine-tuning with the
+// mask fixed. Part of the canonical config only when something is pruned.
+struct PruneOptions {
+  std::string method = "magnitude";  // magnitude | structured | n:m
+  double ratio = 0.0;                // fraction of the dense weights removed; n:m: 1 − n/m
+  std::string nm = "2:4";            // n:m only
+  int finetune_epochs = 2;
+  std::string schedule = "oneshot";  // oneshot | gradual
+
+  bool active() const { return ratio != 0.0 || method == "n:m"; }  // a negative ratio is an error, not "off"
+  friend bool operator==(const PruneOptions&, const PruneOptions&) = default;
+};
+
 inline constexpr const char* kWorkloadMlp = "mlp";
 inline constexpr const char* kWorkloadGemm = "gemm";
 
@@ -71,6 +84,7 @@ struct EvalConfig {
   int bits = 32;
   std::string kernel = "auto";  // a forced compute path, or "auto"
   QuantOptions quant;           // read when bits ≤ 8
+  PruneOptions prune;           // mlp only
 
   bool quantized() const { return bits != 32; }
 
@@ -85,6 +99,8 @@ void to_json(nlohmann::json& j, const GemmWorkload& g);
 void from_json(const nlohmann::json& j, GemmWorkload& g);
 void to_json(nlohmann::json& j, const QuantOptions& q);
 void from_json(const nlohmann::json& j, QuantOptions& q);
+void to_json(nlohmann::json& j, const PruneOptions& p);
+void from_json(const nlohmann::json& j, PruneOptions& p);
 void to_json(nlohmann::json& j, const EvalConfig& c);
 void from_json(const nlohmann::json& j, EvalConfig& c);
 

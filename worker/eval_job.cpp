@@ -6,6 +6,7 @@
 #include "kernels/library_info.h"
 #include "kernels/mlp.h"
 #include "worker/eval_steps.h"
+#include "worker/prune_request.h"
 #include "worker/quant_request.h"
 #include "worker/target_detect.h"
 
@@ -43,6 +44,12 @@ std::string repro_command(const EvalRequest& request) {
       cmd += fmt::format(" --data {}", request.data_dir.string());
     }
   }
+  if (c.prune.active()) {
+    const protocol::PruneOptions& p = c.prune;
+    cmd += fmt::format(" --prune {} --prune-method {} --finetune-epochs {} --prune-schedule {}", p.ratio,
+                       p.method, p.finetune_epochs, p.schedule);
+    if (p.method == "n:m") cmd += fmt::format(" --nm {}", p.nm);
+  }
   if (c.quantized()) {
     const protocol::QuantOptions& q = c.quant;
     cmd += fmt::format(" --scheme {} --granularity {} --activations {} --calibration {} "
@@ -59,6 +66,14 @@ std::string repro_command(const EvalRequest& request) {
 }
 
 protocol::Result run_eval(const EvalRequest& request) {
+  // Input errors first, before any data is read or model trained.
+  to_quant_spec(request.config);
+  if (request.config.prune.active()) {
+    if (request.config.workload == protocol::kWorkloadGemm) {
+      throw std::invalid_argument("pruning applies to the mlp workload, not to --gemm");
+    }
+    to_prune_spec(request.config.mlp, request.config.prune);
+  }
   kernels::set_threads(request.threads);
   protocol::Result result;
   result.config = request.config;

@@ -1,5 +1,7 @@
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "kernels/dataset.h"
 #include "kernels/engine_registry.h"
 #include "kernels/evaluate.h"
@@ -7,6 +9,7 @@
 #include "kernels/model_cache.h"
 #include "worker/base_model.h"
 #include "worker/eval_steps.h"
+#include "worker/prune_request.h"
 #include "worker/quant_request.h"
 
 namespace lowbit::worker {
@@ -17,12 +20,22 @@ void run_mlp(const EvalRequest& request, protocol::Result& result) {
   const kernels::ModelCache cache(request.cache_dir);
   BaseModel base = obtain_base_model(spec, data, cache);
 
-  const kernels::Mlp& model = base.artifact.model;
+  // The variant's float model: the base, or the base pruned and fine-tuned.
+  kernels::Mlp pruned;
+  double prune_seconds = 0.0;
+  if (request.config.prune.active()) {
+    PrunedVariant variant = prune_and_finetune(base.artifact.model, spec, request.config.mlp,
+                                               request.config.prune, data.train);
+    pruned = std::move(variant.model);
+    prune_seconds = variant.seconds;
+  }
+  const kernels::Mlp& model = request.config.prune.active() ? pruned : base.artifact.model;
   const CalibrationImages calibration =
       calibration_images(kernels::split_validation(data.train, spec.validation_images).fit,
                          model.normalization, request.config.quant.calibration_samples);
-  kernels::EngineChoice choice =
-      kernels::select_engine(model, engine_request(request, &calibration.set));
+  kernels::EngineRequest engine_req = engine_request(request, &calibration.set);
+  engine_req.batch = *std::min_element(request.measurement.batches.begin(), request.measurement.batches.end());
+  kernels::EngineChoice choice = kernels::select_engine(model, engine_req);
   if (!choice.engine) {
     result.status = protocol::kStatusSkipped;
     result.reason = choice.skip_reason;
@@ -42,12 +55,12 @@ void run_mlp(const EvalRequest& request, protocol::Result& result) {
   result.base_model = protocol::BaseModel{base.hash, base.cache_key, base.cache_hit,
                                           base.artifact.validation_top1};
 
-  const std::int64_t dense = model.weight_count();
+  // Against the base model's dense weights: neurons removed by structured pruning count as zeros.
   result.params_nonzero = model.nonzero_weights();
-  result.sparsity = dense > 0 ? 1.0 - static_cast<double>(result.params_nonzero) / static_cast<double>(dense) : 0.0;
+  result.sparsity = kernels::sparsity(model, base.artifact.model.weight_count());
   result.model_bytes = engine.model_bytes();
   result.weights = engine.weights();
-  result.train_seconds = base.train_seconds;
+  result.train_seconds = base.train_seconds + prune_seconds;
   result.kernel = engine.kernel();
   for (const kernels::LayerKernel& layer : engine.layers()) {
     result.layers.push_back({layer.kernel, layer.impl});

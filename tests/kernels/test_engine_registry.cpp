@@ -8,6 +8,7 @@
 
 #include "kernels/engine_fp32.h"
 #include "kernels/engine_registry.h"
+#include "kernels/engine_sparse.h"
 #include "kernels/library_info.h"
 #include "kernels/onednn_common.h"
 #include "kernels/simulated_weights.h"
@@ -160,4 +161,29 @@ TEST_CASE("registry: bf16 where oneDNN cannot is skipped with oneDNN's reason, n
     CHECK(contains(c.skip_reason, "bf16"));
     CHECK(contains(c.skip_reason, onednn_effective_isa()));
   }
+}
+
+TEST_CASE("registry: fp32 runs the sparse path only where it beats dense at the smallest batch") {
+  Fixture f;
+  f.model = random_model({784, 128, 10}, 31);
+  // Keep every 25th weight: density 0.04, far below the batch-1 break-even.
+  for (DenseLayer& layer : f.model.layers) {
+    for (std::size_t i = 0; i < layer.weights.size(); ++i) {
+      if (i % 25 != 0) layer.weights[i] = 0.0f;
+    }
+  }
+  EngineRequest r;
+  r.batch = 1;
+  const EngineChoice sparse = select_engine(f.model, r);
+  REQUIRE(sparse.engine);
+  CHECK(sparse.path == "csr");
+  CHECK(sparse.engine->model_bytes() < f.model.weight_count() * 4 / 4);
+  // The same model timed from batch 1024 on, and a dense model, stay on OpenBLAS.
+  r.batch = 1024;
+  CHECK(select_engine(f.model, r).path == (sparse_is_faster(f.model, 1024) ? "csr" : "openblas"));
+  r.batch = 1;
+  CHECK(select_engine(random_model({784, 128, 10}, 32), r).path == "openblas");
+  // Forced, the sparse path runs a dense model too.
+  r.kernel = "csr";
+  CHECK(select_engine(random_model({784, 128, 10}, 32), r).path == "csr");
 }
