@@ -25,25 +25,17 @@
 #include "kernels/engine_onednn_bf16.h"
 #include "kernels/engine_onednn_int8.h"
 #include "kernels/int8_reference.h"
+#include "bench/bench_support.h"
 #include "kernels/library_info.h"
 #include "kernels/random.h"
 #include "kernels/train.h"
 
 using namespace lowbit::kernels;
+using lowbit::bench::bench_threads;
+using lowbit::bench::random_input;
+using lowbit::bench::RatioReporter;
 
 namespace {
-
-int bench_threads() {
-  const char* env = std::getenv("LOWBIT_BENCH_THREADS");
-  return env != nullptr ? std::max(1, std::atoi(env)) : 1;
-}
-
-std::vector<float> random_input(int batch, int features, std::uint64_t seed) {
-  Rng rng(seed);
-  std::vector<float> x(static_cast<std::size_t>(batch) * static_cast<std::size_t>(features));
-  for (float& v : x) v = static_cast<float>(rng.normal());
-  return x;
-}
 
 const std::vector<std::vector<int>>& shapes() {
   static const std::vector<std::vector<int>> list{{784, 128, 10}, {784, 512, 256, 10}, {1024, 1024}};
@@ -148,29 +140,6 @@ void BM_forward(benchmark::State& state, const std::string& mode) {
   state.counters["threads"] = bench_threads();
   state.SetLabel(built.engine->kernel());
 }
-
-// Keeps every run's time per iteration (ns) by name, for the ratios.
-class RatioReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const Run& run : runs) {
-      if (!run.error_occurred) times_[run.run_name.function_name] = run.GetAdjustedRealTime();
-    }
-  }
-  void print_ratio(const std::string& what, const std::string& base, const std::string& fast) const {
-    const auto b = times_.find(base);
-    const auto f = times_.find(fast);
-    if (b == times_.end() || f == times_.end()) {
-      std::cout << what << ": not measured (" << (b == times_.end() ? base : fast) << " skipped)\n";
-      return;
-    }
-    std::cout << what << ": " << b->second / f->second << "x  (" << base << " / " << fast << ")\n";
-  }
-
- private:
-  std::map<std::string, double> times_;
-};
 
 std::string name(const std::string& mode, int shape, int batch) {
   return "BM_forward/" + mode + "/" + shape_name(shape) + "/batch:" + std::to_string(batch);

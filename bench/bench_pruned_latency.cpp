@@ -15,19 +15,18 @@
 
 #include "kernels/engine_fp32.h"
 #include "kernels/engine_sparse.h"
+#include "bench/bench_support.h"
 #include "kernels/library_info.h"
 #include "kernels/prune.h"
 #include "kernels/random.h"
 #include "kernels/train.h"
 
 using namespace lowbit::kernels;
+using lowbit::bench::bench_threads;
+using lowbit::bench::random_input;
+using lowbit::bench::RatioReporter;
 
 namespace {
-
-int bench_threads() {
-  const char* env = std::getenv("LOWBIT_BENCH_THREADS");
-  return env != nullptr ? std::max(1, std::atoi(env)) : 1;
-}
 
 Mlp variant(const std::string& name) {
   const Mlp base = init_mlp({784, 128, 10}, 1);
@@ -43,9 +42,7 @@ void BM_fp32(benchmark::State& state, const std::string& model_name, bool sparse
   set_threads(bench_threads());
   const Mlp model = variant(model_name);
   const auto engine = sparse ? make_fp32_sparse_engine(model) : make_fp32_openblas_engine(model);
-  Rng rng(3);
-  std::vector<float> x(static_cast<std::size_t>(batch) * 784);
-  for (float& v : x) v = static_cast<float>(rng.normal());
+  const std::vector<float> x = random_input(batch, 784, 3);
   std::vector<float> logits(static_cast<std::size_t>(batch) * 10);
   for (auto _ : state) {
     engine->forward(x.data(), batch, logits.data());
@@ -55,20 +52,6 @@ void BM_fp32(benchmark::State& state, const std::string& model_name, bool sparse
   state.counters["threads"] = bench_threads();
   state.SetLabel(engine->kernel() + " " + format_layer_sizes(model.layer_sizes()));
 }
-
-class RatioReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const Run& run : runs) times_[run.run_name.function_name] = run.GetAdjustedRealTime();
-  }
-  void ratio(const std::string& what, const std::string& base, const std::string& pruned) const {
-    std::cout << what << ": " << times_.at(base) / times_.at(pruned) << "x (" << base << " / " << pruned << ")\n";
-  }
-
- private:
-  std::map<std::string, double> times_;
-};
 
 std::string name(const std::string& model, bool sparse, int batch) {
   return "BM_fp32/" + model + (sparse ? "/csr" : "/openblas") + "/batch:" + std::to_string(batch);
@@ -99,9 +82,9 @@ int main(int argc, char** argv) {
   std::cout << "\nratios (> 1: the pruned variant is faster), threads " << bench_threads() << ":\n";
   for (int batch : {1, 64}) {
     const std::string b = std::to_string(batch);
-    reporter.ratio("structured 0.5 vs dense, batch " + b, name("dense", false, batch), name("structured_0.5", false, batch));
-    reporter.ratio("magnitude 0.9 CSR vs dense OpenBLAS, batch " + b, name("dense", false, batch), name("magnitude_0.9", true, batch));
-    reporter.ratio("magnitude 0.9 CSR vs the same masked model on OpenBLAS, batch " + b,
+    reporter.print_ratio("structured 0.5 vs dense, batch " + b, name("dense", false, batch), name("structured_0.5", false, batch));
+    reporter.print_ratio("magnitude 0.9 CSR vs dense OpenBLAS, batch " + b, name("dense", false, batch), name("magnitude_0.9", true, batch));
+    reporter.print_ratio("magnitude 0.9 CSR vs the same masked model on OpenBLAS, batch " + b,
                    name("magnitude_0.9", false, batch), name("magnitude_0.9", true, batch));
   }
   benchmark::Shutdown();

@@ -22,22 +22,7 @@ class Int8Avx2Engine final : public Int8Engine {
 
  protected:
   void run_layer(const Int8LayerCall& call) override {
-    const Int8Layer& layer = model().layers[call.layer];
-    const std::size_t count = static_cast<std::size_t>(call.batch) * static_cast<std::size_t>(layer.outputs);
-    if (acc_.size() < count) acc_.resize(count);
-    GemmU8S8Args args;
-    args.shape = {call.batch, layer.outputs, layer.inputs};
-    args.src = call.src;
-    args.ld_src = layer.inputs;
-    args.weights = layer.weights.data();
-    args.ld_weights = layer.inputs;
-    args.dst = acc_.data();
-    args.ld_dst = layer.outputs;
-    path_.gemm(args);
-    const auto channels = static_cast<std::size_t>(layer.outputs);
-    for (std::size_t row = 0, at = 0; row < static_cast<std::size_t>(call.batch); ++row) {
-      for (std::size_t c = 0; c < channels; ++c, ++at) int8_store(call, at, c, acc_[at]);
-    }
+    run_int8_layer_u8s8(path_, model().layers[call.layer], call, acc_);
   }
   std::string layer_kernel(std::size_t) const override { return "lowbit/u8s8_avx2/int8"; }
   std::string layer_impl(std::size_t) const override { return "gemm_u8s8_s32_avx2"; }
@@ -48,6 +33,25 @@ class Int8Avx2Engine final : public Int8Engine {
 };
 
 }  // namespace
+
+void run_int8_layer_u8s8(const U8S8Path& path, const Int8Layer& layer, const Int8LayerCall& call,
+                         std::vector<std::int32_t>& acc) {
+  const auto channels = static_cast<std::size_t>(layer.outputs);
+  const std::size_t count = static_cast<std::size_t>(call.batch) * channels;
+  if (acc.size() < count) acc.resize(count);
+  GemmU8S8Args args;
+  args.shape = {call.batch, layer.outputs, layer.inputs};
+  args.src = call.src;
+  args.ld_src = layer.inputs;
+  args.weights = layer.weights.data();
+  args.ld_weights = layer.inputs;
+  args.dst = acc.data();
+  args.ld_dst = layer.outputs;
+  path.gemm(args);
+  for (std::size_t row = 0, at = 0; row < static_cast<std::size_t>(call.batch); ++row) {
+    for (std::size_t c = 0; c < channels; ++c, ++at) int8_store(call, at, c, acc[at]);
+  }
+}
 
 bool int8_avx2_supported() {
   const U8S8Path* p = avx2_path();

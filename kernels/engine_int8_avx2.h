@@ -7,7 +7,9 @@
 // than the whole fp32 GEMV. The accumulators are exact, so the output equals the reference
 // twin's (same options) bit for bit. kernel() is "lowbit/u8s8_avx2/int8".
 
+#include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "kernels/engine.h"
 #include "kernels/int8_reference.h"
@@ -16,8 +18,16 @@
 
 namespace lowbit::kernels {
 
+struct U8S8Path;
+
 // True when the CPU can run it (avx2).
 bool int8_avx2_supported();
+
+// One int8 layer on a u8s8 GEMM tier (gemm_u8s8.h): the exact int32 accumulators into `acc`
+// (grown as needed), then the mode's epilogue (int8_store) element by element. Shared by this
+// path and the oneDNN engine's small-batch route.
+void run_int8_layer_u8s8(const U8S8Path& path, const Int8Layer& layer, const Int8LayerCall& call,
+                         std::vector<std::int32_t>& acc);
 
 // options.range kAuto means the full range [0, 255] here (nothing saturates). Throws as
 // quantize_int8_model, and EngineUnavailable on a CPU without AVX2.

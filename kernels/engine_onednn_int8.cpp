@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "kernels/engine_int8_avx2.h"
 #include "kernels/gemm_u8s8.h"
 #include "kernels/library_info.h"
 #include "kernels/onednn_common.h"
@@ -140,22 +141,7 @@ class OnednnInt8Engine final : public Int8Engine {
   // Small batches: the same int32 accumulators (exact either way) from our GEMM, then the same
   // epilogue as the reference twin.
   void run_small_batch(const Int8LayerCall& call) {
-    const Int8Layer& layer = model().layers[call.layer];
-    const auto channels = static_cast<std::size_t>(layer.outputs);
-    const std::size_t count = static_cast<std::size_t>(call.batch) * channels;
-    if (small_acc_.size() < count) small_acc_.resize(count);
-    GemmU8S8Args args;
-    args.shape = {call.batch, layer.outputs, layer.inputs};
-    args.src = call.src;
-    args.ld_src = layer.inputs;
-    args.weights = layer.weights.data();
-    args.ld_weights = layer.inputs;
-    args.dst = small_acc_.data();
-    args.ld_dst = layer.outputs;
-    small_path_->gemm(args);
-    for (std::size_t row = 0, at = 0; row < static_cast<std::size_t>(call.batch); ++row) {
-      for (std::size_t c = 0; c < channels; ++c, ++at) int8_store(call, at, c, small_acc_[at]);
-    }
+    run_int8_layer_u8s8(*small_path_, model().layers[call.layer], call, small_acc_);
   }
 
   void bind_batch(std::size_t l, int batch) {

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "protocol/json_schema.h"
+#include "tests/cli/eval_json.h"
 #include "tests/support/subprocess.h"
 
 using lowbit::testing::run_command;
@@ -21,14 +21,7 @@ const std::string kSmall =
     kQuick + " --layers 784,32,10 --epochs 2 --train-images 2000 --validation-images 1000 --batch 1,7";
 
 nlohmann::json eval_json(const TempDir& cache, const std::string& args, const std::string& base = kSmall) {
-  const auto r = run_command(kLowbit + " eval --json --cache " + cache.path() + base + " " + args);
-  INFO(args);
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  const nlohmann::json result = nlohmann::json::parse(r.out);
-  static const auto schema = lowbit::protocol::JsonSchema::load("result");
-  for (const auto& e : schema.validate(result)) FAIL_CHECK(e.to_string());
-  return result;
+  return lowbit::testing::eval_json_ok(kLowbit + " eval --json --cache " + cache.path() + base + " " + args);
 }
 
 bool contains(const nlohmann::json& text, const std::string& part) {
