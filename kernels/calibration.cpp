@@ -20,6 +20,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "kernels/engine.h"
+#include "kernels/gemm.h"
 #include "kernels/quantize.h"
 
 namespace lowbit::kernels {
@@ -345,6 +347,30 @@ QuantParams calibrate_activation(std::span<const float> samples, int bits, bool 
   }
   params_from_range(lo, hi, scheme, params.range, params.scale[0], params.zero_point[0]);
   return params;
+}
+
+std::vector<std::vector<float>> calibration_hidden_outputs(const Mlp& model, const float* images,
+                                                           int count) {
+  std::vector<std::vector<float>> outputs(model.layers.size() - 1);
+  const float* src = images;
+  for (std::size_t l = 0; l < outputs.size(); ++l) {
+    const DenseLayer& layer = model.layers[l];
+    std::vector<float>& dst = outputs[l];
+    dst.resize(static_cast<std::size_t>(count) * static_cast<std::size_t>(layer.outputs));
+    GemmArgs args;
+    args.shape = {count, layer.outputs, layer.inputs};
+    args.trans_b = Transpose::kYes;  // y = x · Wᵀ, W stored [out][in]
+    args.a = src;
+    args.lda = layer.inputs;
+    args.b = layer.weights.data();
+    args.ldb = layer.inputs;
+    args.c = dst.data();
+    args.ldc = layer.outputs;
+    sgemm_ref(args);
+    add_bias_activation(dst.data(), count, layer.outputs, layer.bias.data(), true);
+    src = dst.data();
+  }
+  return outputs;
 }
 
 }  // namespace lowbit::kernels

@@ -54,31 +54,6 @@ void check_request(const Mlp& model, const QuantSpec& spec, const CalibrationSet
   }
 }
 
-// The ReLU outputs of the hidden layers over the calibration images, as the fp32 model computes
-// them: [l] is the output of layer l, the src of layer l + 1.
-std::vector<std::vector<float>> hidden_outputs(const Mlp& model, const float* images, int count) {
-  std::vector<std::vector<float>> outputs(model.layers.size() - 1);
-  const float* src = images;
-  for (std::size_t l = 0; l < outputs.size(); ++l) {
-    const DenseLayer& layer = model.layers[l];
-    std::vector<float>& dst = outputs[l];
-    dst.resize(product(count, layer.outputs));
-    GemmArgs args;
-    args.shape = {count, layer.outputs, layer.inputs};
-    args.trans_b = Transpose::kYes;  // y = x · Wᵀ, W stored [out][in]
-    args.a = src;
-    args.lda = layer.inputs;
-    args.b = layer.weights.data();
-    args.ldb = layer.inputs;
-    args.c = dst.data();
-    args.ldc = layer.outputs;
-    sgemm_ref(args);
-    add_bias_activation(dst.data(), count, layer.outputs, layer.bias.data(), true);
-    src = dst.data();
-  }
-  return outputs;
-}
-
 struct ActivationParams {
   float scale = 1.0f;
   std::int32_t zero_point = 0;
@@ -161,7 +136,7 @@ FixedModel quantize_fixed_model(const Mlp& model, const QuantSpec& spec,
   const int count = spec.calibration_samples > 0
                         ? std::min(calibration.count, spec.calibration_samples)
                         : calibration.count;
-  const std::vector<std::vector<float>> hidden = hidden_outputs(model, calibration.images, count);
+  const std::vector<std::vector<float>> hidden = calibration_hidden_outputs(model, calibration.images, count);
 
   FixedModel fixed;
   fixed.bits = spec.bits;

@@ -48,31 +48,6 @@ void check_request(const Mlp& model, const QuantSpec& spec, const CalibrationSet
   }
 }
 
-// The ReLU outputs of the hidden layers over `count` images, as the fp32 reference computes
-// them (no thread-count dependence): [l] is the src of layer l + 1.
-std::vector<std::vector<float>> hidden_outputs(const Mlp& model, const float* images, int count) {
-  std::vector<std::vector<float>> outputs(model.layers.size() - 1);
-  const float* src = images;
-  for (std::size_t l = 0; l < outputs.size(); ++l) {
-    const DenseLayer& layer = model.layers[l];
-    std::vector<float>& dst = outputs[l];
-    dst.resize(product(count, layer.outputs));
-    GemmArgs args;
-    args.shape = {count, layer.outputs, layer.inputs};
-    args.trans_b = Transpose::kYes;  // y = x · Wᵀ, W stored [out][in]
-    args.a = src;
-    args.lda = layer.inputs;
-    args.b = layer.weights.data();
-    args.ldb = layer.inputs;
-    args.c = dst.data();
-    args.ldc = layer.outputs;
-    sgemm_ref(args);
-    add_bias_activation(dst.data(), count, layer.outputs, layer.bias.data(), true);
-    src = dst.data();
-  }
-  return outputs;
-}
-
 Int8Layer quantize_layer(const DenseLayer& dense, int bits, QuantGranularity granularity,
                          const Int8RangeChoice& range) {
   Int8Layer layer;
@@ -153,7 +128,7 @@ Int8Model quantize_int8_model(const Mlp& model, const QuantSpec& spec,
   const int count = spec.calibration_samples > 0
                         ? std::min(calibration.count, spec.calibration_samples)
                         : calibration.count;
-  const std::vector<std::vector<float>> hidden = hidden_outputs(model, calibration.images, count);
+  const std::vector<std::vector<float>> hidden = calibration_hidden_outputs(model, calibration.images, count);
   q.layers[0].src = calibrate(
       std::span<const float>(calibration.images, product(count, model.inputs())), spec, q.range);
   for (std::size_t l = 1; l < q.layers.size(); ++l) {

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "kernels/mlp.h"
+
 namespace lowbit::kernels {
 
 enum class QuantScheme : std::uint8_t { kSymmetric, kAsymmetric };
@@ -123,5 +125,12 @@ struct CalibrationSet {
   int count = 0;
   int features = 0;
 };
+
+// The ReLU outputs of the hidden layers of `model` over `count` images, as the fp32 reference
+// computes them (plain loops: no thread-count dependence, so calibration is the same on every
+// target): [l] is the output of layer l, the src of layer l + 1. What static calibration
+// collects its activation samples from.
+std::vector<std::vector<float>> calibration_hidden_outputs(const Mlp& model, const float* images,
+                                                           int count);
 
 }  // namespace lowbit::kernels
