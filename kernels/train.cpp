@@ -130,12 +130,18 @@ TrainValidationSplit training_split(const TrainSpec& spec, const ImageSet& train
   return split;
 }
 
-// spec.epochs epochs of mini-batch Adam on `model`, from fresh optimizer state. Shared by
-// training from scratch and fine-tuning; without a mask it performs exactly the operations
-// train_mlp always has, so a seed still gives the same model bit for bit.
+// The loss of plain training.
+double cross_entropy_loss(const MiniBatch& batch, const float* logits, int classes, float* dlogits) {
+  return softmax_cross_entropy(logits, batch.labels, batch.count, classes, dlogits);
+}
+
+// spec.epochs epochs of mini-batch Adam on `model` minimizing `loss`, from fresh optimizer
+// state. Shared by training from scratch, fine-tuning and distillation; with cross-entropy and
+// without a mask it performs exactly the operations train_mlp always has, so a seed still gives
+// the same model bit for bit.
 void run_epochs(Mlp& model, const TrainSpec& spec, const TrainValidationSplit& split,
-                const EpochMask& mask_for_epoch, const EpochCallback& on_epoch,
-                std::vector<EpochStats>& history) {
+                const BatchLoss& loss, const EpochMask& mask_for_epoch,
+                const EpochCallback& on_epoch, std::vector<EpochStats>& history) {
   const ImageSet& fit = split.fit;
   const int features = fit.features();
   const int classes = spec.layers.back();
@@ -174,9 +180,8 @@ void run_epochs(Mlp& model, const TrainSpec& spec, const TrainValidationSplit& s
       }
       normalize_images(model.normalization, batch_pixels.data(), batch, features, batch_images.data());
       const float* logits = workspace.forward(model, batch_images.data(), batch, &sgemm_openblas);
-      const double loss =
-          softmax_cross_entropy(logits, batch_labels.data(), batch, classes, dlogits.data());
-      loss_sum += loss * batch;
+      const MiniBatch mini_batch{batch_pixels.data(), batch_labels.data(), batch, features};
+      loss_sum += loss(mini_batch, logits, classes, dlogits.data()) * batch;
       workspace.backward(model, dlogits.data(), grads, &sgemm_openblas);
       const float lr = scheduled_lr(spec, step, total_steps);
       if (mask != nullptr) {
@@ -199,14 +204,20 @@ void run_epochs(Mlp& model, const TrainSpec& spec, const TrainValidationSplit& s
 }  // namespace
 
 TrainResult train_mlp(const TrainSpec& spec, const ImageSet& train, const EpochCallback& on_epoch) {
+  return train_mlp_with_loss(spec, train, &cross_entropy_loss, on_epoch);
+}
+
+TrainResult train_mlp_with_loss(const TrainSpec& spec, const ImageSet& train, const BatchLoss& loss,
+                                const EpochCallback& on_epoch) {
   check_train_spec(spec, train);
+  if (!loss) throw std::invalid_argument("loss: no loss function given");
   const auto start = std::chrono::steady_clock::now();
   const ScopedThreads threads(spec.threads);
   const TrainValidationSplit split = training_split(spec, train);
   TrainResult result;
   result.model = init_mlp(spec.layers, spec.seed);
   result.model.normalization = fit_normalization(split.fit);
-  run_epochs(result.model, spec, split, {}, on_epoch, result.history);
+  run_epochs(result.model, spec, split, loss, {}, on_epoch, result.history);
   result.seconds = seconds_since(start);
   return result;
 }
@@ -224,7 +235,8 @@ TrainResult train_from(Mlp model, const TrainSpec& spec, const ImageSet& train,
   const TrainValidationSplit split = training_split(spec, train);
   TrainResult result;
   result.model = std::move(model);
-  run_epochs(result.model, spec, split, mask_for_epoch, on_epoch, result.history);
+  run_epochs(result.model, spec, split, &cross_entropy_loss, mask_for_epoch, on_epoch,
+             result.history);
   result.seconds = seconds_since(start);
   return result;
 }

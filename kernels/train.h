@@ -65,6 +65,28 @@ using EpochCallback = std::function<void(const EpochStats&)>;
 
 TrainResult train_mlp(const TrainSpec& spec, const ImageSet& train, const EpochCallback& on_epoch);
 
+// One mini-batch as a training step sees it: the pixels after augmentation (count × features,
+// not yet normalized, so a second model can normalize them its own way) and the labels.
+struct MiniBatch {
+  const std::uint8_t* pixels = nullptr;
+  const std::uint8_t* labels = nullptr;
+  int count = 0;
+  int features = 0;
+};
+
+// The loss a training step minimizes: given the mini-batch and the model's logits for it
+// (count × classes), returns the mean loss and writes d(loss)/d(logits), already divided by
+// the batch size, into dlogits (kernels/loss.h's convention).
+using BatchLoss =
+    std::function<double(const MiniBatch& batch, const float* logits, int classes, float* dlogits)>;
+
+// train_mlp minimizing `loss` instead of softmax cross-entropy, with everything else the same
+// (initialization, normalization, data order, augmentation, optimizer, schedule, validation),
+// so two losses are compared on equal terms. `loss` is called with the kernel thread count set
+// to spec.threads, like the rest of the step.
+TrainResult train_mlp_with_loss(const TrainSpec& spec, const ImageSet& train, const BatchLoss& loss,
+                                const EpochCallback& on_epoch);
+
 // Called at the start of each epoch (1-based) of train_from with the model as it stands; may
 // change it (prune it further) and returns the mask to hold fixed through that epoch, or null
 // for none. The mask must outlive the epoch.
