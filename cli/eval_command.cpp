@@ -30,6 +30,7 @@ struct EvalOptions {
   std::string augment_flip = "on";
   std::string batches = "1,64,1024";
   std::string gemm;
+  std::string distill_from;
   std::string data_dir = kernels::default_fashion_mnist_dir().string();
   std::string cache_dir;
   std::string max_isa = "native";
@@ -51,6 +52,9 @@ void parse_workload(EvalOptions& o) {
     if (o.batch_option->count() > 0) {
       throw UsageError("--gemm and --batch exclude each other: a GEMM's batch is its M");
     }
+    if (!o.distill_from.empty()) {
+      throw UsageError("--distill-from: distillation trains an mlp student; --gemm has no model");
+    }
     try {
       const kernels::GemmProblem p = kernels::parse_gemm_problem(o.gemm);
       request.config.workload = protocol::kWorkloadGemm;
@@ -70,6 +74,13 @@ void parse_workload(EvalOptions& o) {
     request.measurement.batches = kernels::parse_size_list(o.batches);
   } catch (const std::invalid_argument& e) {
     throw UsageError(fmt::format("--batch: {}", e.what()));
+  }
+  if (!o.distill_from.empty()) {
+    try {
+      request.config.distill.teacher = kernels::parse_layer_sizes(o.distill_from);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(fmt::format("--distill-from: {}", e.what()));
+    }
   }
   request.config.mlp.training.augment_flip = o.augment_flip == "on";
   // n:m fixes its ratio: --prune may be left out, and a different one is an error.
@@ -157,6 +168,10 @@ void add_eval_command(CLI::App& app, char** argv) {
   cmd->add_option("--nm", pr.nm, "the n:m pattern")->capture_default_str()->group("Variant");
   cmd->add_option("--finetune-epochs", pr.finetune_epochs, "fine-tuning epochs after pruning, mask fixed")->capture_default_str()->check(CLI::NonNegativeNumber)->group("Variant");
   cmd->add_option("--prune-schedule", pr.schedule, "prune once, or gradually over the fine-tuning epochs")->capture_default_str()->check(CLI::IsMember({"oneshot", "gradual"}))->group("Variant");
+  protocol::DistillOptions& d = o.request.config.distill;
+  cmd->add_option("--distill-from", o.distill_from, "train the model as a student of a teacher with these layer sizes")->group("Variant");
+  cmd->add_option("--temperature", d.temperature, "distillation: softmax temperature of the soft targets")->capture_default_str()->check(CLI::PositiveNumber)->group("Variant");
+  cmd->add_option("--alpha", d.alpha, "distillation: weight of the soft loss (1 − alpha weighs the labels)")->capture_default_str()->check(CLI::Range(0.0, 1.0))->group("Variant");
   protocol::QuantOptions& q = o.request.config.quant;
   cmd->add_option("--scheme", q.scheme, "weight quantization: symmetric or asymmetric (bits ≤ 8)")->capture_default_str()->check(CLI::IsMember({"sym", "asym"}))->group("Variant");
   cmd->add_option("--granularity", q.granularity, "weight scales per output channel or per tensor (bits ≤ 8)")->capture_default_str()->check(CLI::IsMember({"channel", "tensor"}))->group("Variant");

@@ -28,6 +28,11 @@ void print_result(std::ostream& out, const protocol::Result& r) {
                r.base_model->cache_hit ? "from cache" : fmt::format("trained in {:.1f} s", r.train_seconds),
                r.base_model->validation_top1);
   }
+  if (r.distillation) {
+    fmt::print(out, "distilled   from {} (teacher top-1 {:.4f}); the student from scratch {:.4f}\n",
+               kernels::format_layer_sizes(r.config.distill.teacher), r.distillation->teacher_top1,
+               r.distillation->scratch_top1);
+  }
   if (r.status != protocol::kStatusSkipped) {
     fmt::print(out, "kernel      {}\n", r.kernel);
     fmt::print(out, "weights     {} nonzero ({}, sparsity {:.4f}), {} bytes\n", r.params_nonzero,

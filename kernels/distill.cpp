@@ -12,26 +12,24 @@
 
 namespace lowbit::kernels {
 
-namespace {
-
-// The teacher must read the student's images and score the same classes.
-void check_teacher(const Mlp& teacher, const std::vector<int>& student_layers) {
-  check_layer_sizes(student_layers);
-  if (teacher.layers.empty())
-    throw std::invalid_argument("distill-from: the teacher has no layers");
-  if (teacher.inputs() != student_layers.front()) {
-    throw std::invalid_argument(
-        fmt::format("distill-from: the teacher takes {} inputs but the student {}",
-                    teacher.inputs(), student_layers.front()));
+void check_distill_layers(const std::vector<int>& student, const std::vector<int>& teacher) {
+  check_layer_sizes(student);
+  if (teacher.size() < 2)
+    throw std::invalid_argument("distill-from: the teacher needs at least an input and an output size");
+  for (int size : teacher) {
+    if (size < 1)
+      throw std::invalid_argument(fmt::format("distill-from: layer sizes must be ≥ 1, got {}", size));
   }
-  if (teacher.outputs() != student_layers.back()) {
-    throw std::invalid_argument(
-        fmt::format("distill-from: the teacher has {} outputs but the student {}",
-                    teacher.outputs(), student_layers.back()));
+  // The teacher must read the student's images and score the same classes.
+  if (teacher.front() != student.front()) {
+    throw std::invalid_argument(fmt::format("distill-from: the teacher takes {} inputs but the student {}",
+                                            teacher.front(), student.front()));
+  }
+  if (teacher.back() != student.back()) {
+    throw std::invalid_argument(fmt::format("distill-from: the teacher has {} outputs but the student {}",
+                                            teacher.back(), student.back()));
   }
 }
-
-}  // namespace
 
 void check_distill_spec(const DistillSpec& spec) {
   if (!(std::isfinite(spec.temperature) && spec.temperature > 0.0)) {
@@ -47,7 +45,7 @@ TrainResult train_distilled(const TrainSpec& student, const Mlp& teacher,
                             const DistillSpec& distill, const ImageSet& train,
                             const EpochCallback& on_epoch) {
   check_distill_spec(distill);
-  check_teacher(teacher, student.layers);
+  check_distill_layers(student.layers, teacher.layer_sizes());
   const std::unique_ptr<InferenceEngine> teacher_engine = make_fp32_openblas_engine(teacher);
   std::vector<float> teacher_src;
   std::vector<float> teacher_logits;

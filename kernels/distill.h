@@ -34,6 +34,10 @@ struct DistillSpec {
 // "alpha:").
 void check_distill_spec(const DistillSpec& spec);
 
+// Throws std::invalid_argument ("distill-from: ...") unless the teacher's layer sizes are valid
+// and it has the student's input and output sizes.
+void check_distill_layers(const std::vector<int>& student, const std::vector<int>& teacher);
+
 // Trains a student as `student` says — the same initialization, data split, order,
 // augmentation, optimizer and schedule as train_mlp, so a run compares on equal terms with the
 // student trained from scratch — minimizing the distillation loss against `teacher`'s logits.

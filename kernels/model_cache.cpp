@@ -26,8 +26,12 @@ nlohmann::json to_json(const TrainSpec& spec) {
 }
 
 std::string model_cache_key(const TrainSpec& spec, const std::string& data_hash) {
+  return model_cache_key(to_json(spec), data_hash);
+}
+
+std::string model_cache_key(const nlohmann::json& training, const std::string& data_hash) {
   const nlohmann::json keyed = {
-      {"training", to_json(spec)},
+      {"training", training},
       {"data_hash", data_hash},
       {"format_version", kModelFormatVersion},
   };

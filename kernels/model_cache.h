@@ -19,6 +19,9 @@ namespace lowbit::kernels {
 nlohmann::json to_json(const TrainSpec& spec);
 
 std::string model_cache_key(const TrainSpec& spec, const std::string& data_hash);
+// For a model whose training is more than a spec (a distilled student names its teacher):
+// `training` is the canonical JSON of everything that determines it.
+std::string model_cache_key(const nlohmann::json& training, const std::string& data_hash);
 
 // $XDG_CACHE_HOME/lowbit, else $HOME/.cache/lowbit, else ./.lowbit-cache.
 std::filesystem::path default_cache_dir();

@@ -85,11 +85,22 @@ void from_json(const nlohmann::json& j, PruneOptions& p) {
   if (j.contains("nm")) j.at("nm").get_to(p.nm);
 }
 
+void to_json(nlohmann::json& j, const DistillOptions& d) {
+  j = {{"teacher", d.teacher}, {"temperature", d.temperature}, {"alpha", d.alpha}};
+}
+
+void from_json(const nlohmann::json& j, DistillOptions& d) {
+  j.at("teacher").get_to(d.teacher);
+  j.at("temperature").get_to(d.temperature);
+  j.at("alpha").get_to(d.alpha);
+}
+
 void to_json(nlohmann::json& j, const EvalConfig& c) {
   const nlohmann::json workload = c.workload == kWorkloadGemm ? nlohmann::json(c.gemm) : nlohmann::json(c.mlp);
   j = {{"workload", workload}, {"precision", c.precision}, {"bits", c.bits}, {"kernel", c.kernel}};
   if (c.quantized()) j["quantization"] = c.quant;
   if (c.workload != kWorkloadGemm && c.prune.active()) j["pruning"] = c.prune;
+  if (c.workload != kWorkloadGemm && c.distill.active()) j["distillation"] = c.distill;
 }
 
 void from_json(const nlohmann::json& j, EvalConfig& c) {
@@ -104,6 +115,7 @@ void from_json(const nlohmann::json& j, EvalConfig& c) {
   j.at("kernel").get_to(c.kernel);
   if (j.contains("quantization")) j.at("quantization").get_to(c.quant);
   if (j.contains("pruning")) j.at("pruning").get_to(c.prune);
+  if (j.contains("distillation")) j.at("distillation").get_to(c.distill);
 }
 
 std::string config_hash(const EvalConfig& config) {

@@ -177,6 +177,13 @@ void to_json(nlohmann::json& j, const Result& r) {
                        {"cache_hit", b.cache_hit},
                        {"validation_top1", b.validation_top1}};
   }
+  if (r.distillation) {
+    const Distillation& d = *r.distillation;
+    j["distillation"] = {{"teacher_top1", d.teacher_top1},
+                         {"scratch_top1", d.scratch_top1},
+                         {"teacher_hash", d.teacher_hash},
+                         {"scratch_hash", d.scratch_hash}};
+  }
   if (r.status != kStatusSkipped) {
     j["sparsity"] = r.sparsity;
     j["params_nonzero"] = r.params_nonzero;
@@ -214,6 +221,11 @@ void from_json(const nlohmann::json& j, Result& r) {
   if (j.contains("base_model")) {
     const nlohmann::json& b = j.at("base_model");
     r.base_model = BaseModel{b.at("hash"), b.at("cache_key"), b.at("cache_hit"), b.at("validation_top1")};
+  }
+  if (j.contains("distillation")) {
+    const nlohmann::json& d = j.at("distillation");
+    r.distillation = Distillation{d.at("teacher_top1"), d.at("scratch_top1"), d.at("teacher_hash"),
+                                  d.at("scratch_hash")};
   }
   r.sparsity = j.value("sparsity", 0.0);
   r.params_nonzero = j.value("params_nonzero", std::int64_t{0});

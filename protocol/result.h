@@ -90,6 +90,15 @@ struct BaseModel {
   double validation_top1 = 0.0;
 };
 
+// With distillation: the two models the distilled student is judged against, on the
+// same test set. The student's own top-1 is the base model's (accuracy.baseline_top1).
+struct Distillation {
+  double teacher_top1 = 0.0;
+  double scratch_top1 = 0.0;  // the same student, same training spec, labels only
+  std::string teacher_hash;   // model artifacts, as base_model.hash
+  std::string scratch_hash;
+};
+
 struct Result {
   EvalConfig config;
   std::string config_hash;
@@ -97,6 +106,7 @@ struct Result {
   std::string reason;
   std::optional<Accuracy> accuracy;
   std::optional<BaseModel> base_model;
+  std::optional<Distillation> distillation;
   double sparsity = 0.0;
   std::int64_t params_nonzero = 0;
   std::int64_t model_bytes = 0;

@@ -33,14 +33,8 @@ struct PruningPoint {
 };
 
 // The student is the workload's own model: the workload names the model every variant
-// measures, in one place.
-struct DistillationOptions {
-  std::vector<int> teacher;
-  double temperature = 4.0;
-  double alpha = 0.5;  // weight of the soft loss
-
-  friend bool operator==(const DistillationOptions&, const DistillationOptions&) = default;
-};
+// measures, in one place. The options are those of `lowbit eval --distill-from`.
+using DistillationOptions = DistillOptions;
 
 struct MixedOptions {
   bool automatic = false;           // policy "auto": chosen on the validation split

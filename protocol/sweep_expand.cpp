@@ -72,10 +72,6 @@ std::string combination_skip_reason(const Sweep& sweep, const std::string& preci
   return {};
 }
 
-json distillation_config(const DistillationOptions& d) {
-  return {{"teacher", d.teacher}, {"temperature", d.temperature}, {"alpha", d.alpha}};
-}
-
 json mixed_config(const MixedOptions& m) {
   if (m.automatic) return {{"policy", "auto"}, {"budget", m.budget}};
   return {{"policy", m.policy}};
@@ -103,7 +99,7 @@ std::vector<EvalConfig> workload_configs(const Sweep& sweep) {
 // depend on pruning, built once and reused for every pruning point and target.
 struct Cell {
   EvalConfig eval;
-  json extras = json::object();  // distillation, mixed
+  json extras = json::object();  // mixed
   std::string skip_reason;
 };
 
@@ -118,8 +114,7 @@ std::vector<Cell> build_cells(const Sweep& sweep) {
         c.precision = precision;
         c.bits = bits;
         Cell cell{std::move(c), json::object(), reason};
-        if (sweep.distillation)
-          cell.extras["distillation"] = distillation_config(*sweep.distillation);
+        if (sweep.distillation) cell.eval.distill = *sweep.distillation;
         if (precision == "mixed" && sweep.mixed) cell.extras["mixed"] = mixed_config(*sweep.mixed);
         cells.push_back(std::move(cell));
       }
@@ -141,7 +136,7 @@ PlannedJob prepare_job(const Sweep& sweep) {
   PlannedJob job;
   job.kind = JobKind::kPrepare;
   job.config = {{"workload", sweep.mlp}};
-  if (sweep.distillation) job.config["distillation"] = distillation_config(*sweep.distillation);
+  if (sweep.distillation) job.config["distillation"] = *sweep.distillation;
   job.config_text = job.config.dump();
   job.config_hash = hash_config_text(job.config_text);
   return job;

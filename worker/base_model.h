@@ -1,9 +1,13 @@
 #pragma once
 // The base model of a training spec: loaded from the model cache, or trained,
 // evaluated on the test set and stored there. Every variant of a sweep starts
-// from it and reports its accuracy against it.
+// from it and reports its accuracy against it. With distillation the base model
+// is the student trained on a teacher's soft targets; the teacher and the same
+// student trained from scratch come from the cache too, so a sweep trains each
+// of the three once.
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "kernels/dataset.h"
@@ -18,12 +22,29 @@ struct BaseModel {
   std::string hash;
   std::string cache_key;
   bool cache_hit = false;
-  double train_seconds = 0.0;
+  double train_seconds = 0.0;  // 0 on a cache hit
 };
 
 kernels::TrainSpec to_train_spec(const protocol::MlpWorkload& workload);
 
 BaseModel obtain_base_model(const kernels::TrainSpec& spec, const kernels::LabeledData& data,
                             const kernels::ModelCache& cache);
+
+// A distilled base model with the two models it is judged against.
+struct DistilledModel {
+  BaseModel student;  // distilled
+  BaseModel teacher;
+  BaseModel scratch;  // the student's spec trained on labels alone
+  double train_seconds() const {
+    return student.train_seconds + teacher.train_seconds + scratch.train_seconds;
+  }
+};
+
+// The teacher is trained with `spec` but the teacher's layers. Throws std::invalid_argument for
+// bad distillation options ("temperature: ...", "alpha: ...", "distill-from: ...").
+DistilledModel obtain_distilled_model(const kernels::TrainSpec& spec,
+                                      const protocol::DistillOptions& distill,
+                                      const kernels::LabeledData& data,
+                                      const kernels::ModelCache& cache);
 
 }  // namespace lowbit::worker

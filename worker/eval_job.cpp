@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "kernels/dataset.h"
+#include "kernels/distill.h"
 #include "kernels/library_info.h"
 #include "kernels/mlp.h"
 #include "worker/eval_steps.h"
@@ -44,6 +45,11 @@ std::string repro_command(const EvalRequest& request) {
       cmd += fmt::format(" --data {}", request.data_dir.string());
     }
   }
+  if (c.distill.active()) {
+    cmd += fmt::format(" --distill-from {} --temperature {} --alpha {}",
+                       kernels::format_layer_sizes(c.distill.teacher), c.distill.temperature,
+                       c.distill.alpha);
+  }
   if (c.prune.active()) {
     const protocol::PruneOptions& p = c.prune;
     cmd += fmt::format(" --prune {} --prune-method {} --finetune-epochs {} --prune-schedule {}", p.ratio,
@@ -73,6 +79,14 @@ protocol::Result run_eval(const EvalRequest& request) {
       throw std::invalid_argument("pruning applies to the mlp workload, not to --gemm");
     }
     to_prune_spec(request.config.mlp, request.config.prune);
+  }
+  if (request.config.distill.active()) {
+    const protocol::DistillOptions& d = request.config.distill;
+    if (request.config.workload == protocol::kWorkloadGemm) {
+      throw std::invalid_argument("distill-from: distillation trains an mlp student, not a --gemm");
+    }
+    kernels::check_distill_spec({d.temperature, d.alpha});
+    kernels::check_distill_layers(request.config.mlp.layers, d.teacher);
   }
   kernels::set_threads(request.threads);
   protocol::Result result;

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "kernels/dataset.h"
 #include "kernels/engine_registry.h"
@@ -18,7 +19,18 @@ void run_mlp(const EvalRequest& request, protocol::Result& result) {
   const kernels::LabeledData data = kernels::load_fashion_mnist(request.data_dir);
   const kernels::TrainSpec spec = to_train_spec(request.config.mlp);
   const kernels::ModelCache cache(request.cache_dir);
-  BaseModel base = obtain_base_model(spec, data, cache);
+  // With distillation the base model — what every variant prunes and quantizes and is compared
+  // against — is the distilled student.
+  std::optional<DistilledModel> distilled;
+  if (request.config.distill.active()) {
+    distilled = obtain_distilled_model(spec, request.config.distill, data, cache);
+    result.distillation = protocol::Distillation{
+        distilled->teacher.artifact.test_top1, distilled->scratch.artifact.test_top1,
+        distilled->teacher.hash, distilled->scratch.hash};
+  }
+  double train_seconds = distilled ? distilled->train_seconds() : 0.0;  // what this run trained
+  BaseModel base = distilled ? std::move(distilled->student) : obtain_base_model(spec, data, cache);
+  if (!distilled) train_seconds = base.train_seconds;
 
   // The variant's float model: the base, or the base pruned and fine-tuned.
   kernels::Mlp pruned;
@@ -60,7 +72,7 @@ void run_mlp(const EvalRequest& request, protocol::Result& result) {
   result.sparsity = kernels::sparsity(model, base.artifact.model.weight_count());
   result.model_bytes = engine.model_bytes();
   result.weights = engine.weights();
-  result.train_seconds = base.train_seconds + prune_seconds;
+  result.train_seconds = train_seconds + prune_seconds;
   result.kernel = engine.kernel();
   for (const kernels::LayerKernel& layer : engine.layers()) {
     result.layers.push_back({layer.kernel, layer.impl});

@@ -196,7 +196,7 @@ TEST_CASE("the prepare job is keyed by the training spec alone") {
   CHECK(expanded(b).prepare->config_hash != ea.prepare->config_hash);
   b["distillation"] = {{"teacher", {784, 512, 10}}};
   const Expansion distilled = expanded(b);
-  CHECK(distilled.prepare->config.at("distillation").at("temperature") == 4.0);
+  CHECK(distilled.prepare->config.at("distillation").at("temperature") == 1.0);
   CHECK(distilled.variants[0].config.contains("distillation"));
 }
 
