@@ -19,6 +19,7 @@
 #include "protocol/eval_config.h"
 #include "worker/eval_job.h"
 #include "worker/isa_cap.h"
+#include "worker/measure_lock.h"
 
 namespace lowbit::cli {
 
@@ -34,6 +35,7 @@ struct EvalOptions {
   std::string data_dir = kernels::default_fashion_mnist_dir().string();
   std::string cache_dir;
   std::string max_isa = "native";
+  std::string measure_lock = worker::default_measure_lock_path().string();
   int threads = 0;
   bool json = false;
   std::string format = "text";
@@ -111,6 +113,7 @@ int run(EvalOptions& o, char** argv) {
   }
   request.isa_cap = o.max_isa;
   request.data_dir = o.data_dir;
+  if (o.measure_lock != "off") request.measure_lock = o.measure_lock;
   request.cache_dir = o.cache_dir.empty() ? kernels::default_cache_dir() : std::filesystem::path(o.cache_dir);
   request.threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 
@@ -187,6 +190,7 @@ void add_eval_command(CLI::App& app, char** argv) {
   cmd->add_option("--repetitions", l.repetitions, "repetitions per batch size (one sample each)")->capture_default_str()->check(CLI::PositiveNumber)->group("Measurement");
   cmd->add_option("--min-time-ms", l.min_time_ms, "minimum time per repetition")->capture_default_str()->check(CLI::PositiveNumber)->group("Measurement");
   cmd->add_option("--warmup-ms", l.warmup_ms, "warm-up before the first repetition")->capture_default_str()->check(CLI::NonNegativeNumber)->group("Measurement");
+  cmd->add_option("--measure-lock", o.measure_lock, "host-wide lock held while timing, so processes never measure at once; off: none")->capture_default_str()->group("Measurement");
   cmd->add_option("--threads", o.threads, "threads for OpenBLAS and oneDNN (default: all cores)")->check(CLI::PositiveNumber)->group("Measurement");
   cmd->add_option("--max-isa", o.max_isa, "cap the ISA for the whole process")->capture_default_str()->check(CLI::IsMember(worker::isa_cap_names()))->group("Measurement");
 

@@ -27,6 +27,8 @@ struct EvalRequest {
   std::filesystem::path cache_dir;
   int threads = 1;
   std::string isa_cap = "native";
+  // The host-wide lock the latency phase holds (measure_lock.h); empty: none.
+  std::filesystem::path measure_lock;
 };
 
 // Throws kernels::DataError for bad data files and std::invalid_argument for

@@ -2,10 +2,12 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "kernels/peak_cache.h"
 #include "worker/context_detect.h"
 #include "worker/eval_steps.h"
+#include "worker/measure_lock.h"
 
 namespace lowbit::worker {
 
@@ -55,6 +57,15 @@ std::string probe_for_precision(const std::string& precision) {
 
 void measure(const EvalRequest& request, std::vector<kernels::TimedCase>& cases,
              protocol::Result& result) {
+  // Held through the peak probes and the timing, both of which need the cores to themselves.
+  std::optional<MeasureLock> lock;
+  if (!request.measure_lock.empty()) {
+    lock.emplace(request.measure_lock);
+    if (lock->waited_seconds() > 0.1) {
+      spdlog::info("waited {:.1f} s for the measurement lock {}", lock->waited_seconds(),
+                   request.measure_lock.string());
+    }
+  }
   const LoadSnapshot start = snapshot_load();
   const kernels::Peaks peaks =
       kernels::load_or_measure_peaks(request.cache_dir, result.target.id, request.threads, request.isa_cap);
