@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <map>
 #include <string>
 
 #include "protocol/eval_config.h"
@@ -222,3 +224,33 @@ TEST_CASE("every job of a rich sweep matches schemas/job.schema.json") {
 }
 
 }  // namespace
+
+TEST_CASE("every file in examples/ validates and expands to jobs, the variants' configs as eval reads them") {
+  const std::map<std::string, std::size_t> expected_jobs{
+      // 3 pruning × (fp32 32, fp16 32, bf16 32, fp32/fp16/bf16 8 and 4 simulated, int8 and fixed 8
+      // and 4): 3 × (3 + 6 + 4)
+      {"seed-sweep.json", 3 * 13},
+      // 3 shapes × (5 precisions at 8 bits + 3 float precisions at 32)
+      {"gemm-sweep.json", 3 * 8},
+      // 2 targets × 2 pruning × (fp32 32, fp32 8, int8 8, fixed 8)
+      {"targets-sweep.json", 2 * 2 * 4},
+  };
+  std::size_t files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(LOWBIT_SOURCE_DIR) + "/examples")) {
+    if (entry.path().extension() != ".json") continue;
+    ++files;
+    const std::string name = entry.path().filename().string();
+    CAPTURE(name);
+    const auto parse = parse_sweep(lowbit::testing::read_json_file(entry.path().string()));
+    REQUIRE_MESSAGE(parse.errors.empty(), parse.errors.front().to_string());
+    const auto outcome = expand_sweep(*parse.sweep);
+    REQUIRE(outcome.expansion);
+    REQUIRE(expected_jobs.count(name) == 1);
+    CHECK(outcome.expansion->variants.size() == expected_jobs.at(name));
+    for (const auto& job : outcome.expansion->variants) {
+      const lowbit::protocol::EvalConfig config = job.config.get<lowbit::protocol::EvalConfig>();
+      CHECK(nlohmann::json(config) == job.config);  // the worker reads back exactly what was planned
+    }
+  }
+  CHECK(files == expected_jobs.size());
+}
