@@ -72,4 +72,21 @@ std::string ModelCache::store(const std::string& key, const ModelArtifact& artif
   return content_hash(bytes);
 }
 
+std::optional<std::vector<std::uint8_t>> ModelCache::bytes(const std::string& key) const {
+  const std::filesystem::path path = path_for(key);
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return std::nullopt;
+  return read_file(path);
+}
+
+void ModelCache::install(const std::string& key, const std::string& hash,
+                         std::span<const std::uint8_t> file) const {
+  const std::string actual = content_hash(file);
+  if (actual != hash) {
+    throw ModelFileError(fmt::format("model {}: the bytes hash to {}", hash, actual));
+  }
+  deserialize_model(file, hash);  // throws ModelFileError for anything that is not a model
+  write_file_atomically(path_for(key), file);
+}
+
 }  // namespace lowbit::kernels

@@ -6,6 +6,8 @@
 
 #include <filesystem>
 #include <optional>
+#include <span>
+#include <vector>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -43,6 +45,14 @@ class ModelCache {
 
   // Stores the artifact under `key`; returns its content hash.
   std::string store(const std::string& key, const ModelArtifact& artifact) const;
+
+  // The file under `key` as stored, byte for byte (what a worker uploads), or nothing on a miss.
+  std::optional<std::vector<std::uint8_t>> bytes(const std::string& key) const;
+
+  // Stores a model file received from elsewhere under `key`, byte for byte, after checking that
+  // its content hash is `hash` and that it reads as a model. Throws ModelFileError otherwise,
+  // leaving the cache as it was.
+  void install(const std::string& key, const std::string& hash, std::span<const std::uint8_t> file) const;
 
  private:
   std::filesystem::path dir_;

@@ -1,5 +1,6 @@
 #include "worker/base_model.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "kernels/distill.h"
@@ -18,7 +19,7 @@ void log_epoch(const kernels::EpochStats& s) {
 // result evaluated on the test set and stored.
 BaseModel obtain_model(const nlohmann::json& training, const std::string& what,
                        const kernels::LabeledData& data, const kernels::ModelCache& cache,
-                       const std::function<kernels::TrainResult()>& train) {
+                       OnMiss on_miss, const std::function<kernels::TrainResult()>& train) {
   BaseModel base;
   base.cache_key = kernels::model_cache_key(training, data.hash);
   if (auto cached = cache.load(base.cache_key)) {
@@ -27,6 +28,12 @@ BaseModel obtain_model(const nlohmann::json& training, const std::string& what,
     base.hash = std::move(cached->hash);
     base.cache_hit = true;
     return base;
+  }
+  if (on_miss == OnMiss::kFail) {
+    throw ModelNotCached(fmt::format(
+        "{} is not in the model cache under {}: this worker's data set ({}) or model format "
+        "differs from the one the prepare job trained on",
+        what, base.cache_key, data.hash));
   }
   spdlog::info("training {} (cache miss: {})", what, base.cache_key);
   kernels::TrainResult trained = train();
@@ -71,15 +78,15 @@ kernels::TrainSpec to_train_spec(const protocol::MlpWorkload& workload) {
 }
 
 BaseModel obtain_base_model(const kernels::TrainSpec& spec, const kernels::LabeledData& data,
-                            const kernels::ModelCache& cache) {
-  return obtain_model(kernels::to_json(spec), "base model " + model_name(spec), data, cache,
+                            const kernels::ModelCache& cache, OnMiss on_miss) {
+  return obtain_model(kernels::to_json(spec), "base model " + model_name(spec), data, cache, on_miss,
                       [&] { return kernels::train_mlp(spec, data.train, log_epoch); });
 }
 
 DistilledModel obtain_distilled_model(const kernels::TrainSpec& spec,
                                       const protocol::DistillOptions& distill,
                                       const kernels::LabeledData& data,
-                                      const kernels::ModelCache& cache) {
+                                      const kernels::ModelCache& cache, OnMiss on_miss) {
   const kernels::DistillSpec distill_spec{distill.temperature, distill.alpha};
   kernels::check_distill_spec(distill_spec);
   kernels::TrainSpec teacher_spec = spec;
@@ -88,9 +95,9 @@ DistilledModel obtain_distilled_model(const kernels::TrainSpec& spec,
 
   DistilledModel out;
   out.teacher = obtain_model(kernels::to_json(teacher_spec), "teacher " + model_name(teacher_spec),
-                             data, cache,
+                             data, cache, on_miss,
                              [&] { return kernels::train_mlp(teacher_spec, data.train, log_epoch); });
-  out.scratch = obtain_base_model(spec, data, cache);
+  out.scratch = obtain_base_model(spec, data, cache, on_miss);
   // The student's key names its teacher by the teacher's own key: a retrained or different
   // teacher gives a different student.
   nlohmann::json training = kernels::to_json(spec);
@@ -98,7 +105,7 @@ DistilledModel obtain_distilled_model(const kernels::TrainSpec& spec,
                               {"temperature", distill.temperature},
                               {"alpha", distill.alpha}};
   const kernels::Mlp& teacher = out.teacher.artifact.model;
-  out.student = obtain_model(training, "distilled student " + model_name(spec), data, cache, [&] {
+  out.student = obtain_model(training, "distilled student " + model_name(spec), data, cache, on_miss, [&] {
     return kernels::train_distilled(spec, teacher, distill_spec, data.train, log_epoch);
   });
   return out;

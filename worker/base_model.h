@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 #include "kernels/dataset.h"
@@ -27,8 +28,17 @@ struct BaseModel {
 
 kernels::TrainSpec to_train_spec(const protocol::MlpWorkload& workload);
 
+// Whether a cache miss trains the model, or is an error: a variant job's worker must use the
+// models its sweep's prepare job trained, never train its own.
+enum class OnMiss { kTrain, kFail };
+
+// Thrown on a cache miss under OnMiss::kFail.
+struct ModelNotCached : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 BaseModel obtain_base_model(const kernels::TrainSpec& spec, const kernels::LabeledData& data,
-                            const kernels::ModelCache& cache);
+                            const kernels::ModelCache& cache, OnMiss on_miss = OnMiss::kTrain);
 
 // A distilled base model with the two models it is judged against.
 struct DistilledModel {
@@ -45,6 +55,7 @@ struct DistilledModel {
 DistilledModel obtain_distilled_model(const kernels::TrainSpec& spec,
                                       const protocol::DistillOptions& distill,
                                       const kernels::LabeledData& data,
-                                      const kernels::ModelCache& cache);
+                                      const kernels::ModelCache& cache,
+                                      OnMiss on_miss = OnMiss::kTrain);
 
 }  // namespace lowbit::worker

@@ -29,6 +29,9 @@ struct EvalRequest {
   std::string isa_cap = "native";
   // The host-wide lock the latency phase holds (measure_lock.h); empty: none.
   std::filesystem::path measure_lock;
+  // A sweep's variant: its models must already be in the cache (installed from the prepare
+  // job's artifacts); a miss is an error, never a retrain.
+  bool models_must_be_cached = false;
 };
 
 // Throws kernels::DataError for bad data files and std::invalid_argument for

@@ -21,15 +21,16 @@ void run_mlp(const EvalRequest& request, protocol::Result& result) {
   const kernels::ModelCache cache(request.cache_dir);
   // With distillation the base model — what every variant prunes and quantizes and is compared
   // against — is the distilled student.
+  const OnMiss on_miss = request.models_must_be_cached ? OnMiss::kFail : OnMiss::kTrain;
   std::optional<DistilledModel> distilled;
   if (request.config.distill.active()) {
-    distilled = obtain_distilled_model(spec, request.config.distill, data, cache);
+    distilled = obtain_distilled_model(spec, request.config.distill, data, cache, on_miss);
     result.distillation = protocol::Distillation{
         distilled->teacher.artifact.test_top1, distilled->scratch.artifact.test_top1,
         distilled->teacher.hash, distilled->scratch.hash};
   }
   double train_seconds = distilled ? distilled->train_seconds() : 0.0;  // what this run trained
-  BaseModel base = distilled ? std::move(distilled->student) : obtain_base_model(spec, data, cache);
+  BaseModel base = distilled ? std::move(distilled->student) : obtain_base_model(spec, data, cache, on_miss);
   if (!distilled) train_seconds = base.train_seconds;
 
   // The variant's float model: the base, or the base pruned and fine-tuned.
