@@ -149,6 +149,11 @@ Outcome<std::optional<LeaseGrant>> Scheduler::lease(WorkerId worker) {
   grant.target = targets_.at(job.target_id);
   grant.measurement = measurement_of(job.sweep_id);
   grant.prepare_job_id = job.prepare_job_id;
+  if (job.prepare_job_id) {
+    if (auto prepared = store_.result_of_job(*job.prepare_job_id)) {
+      grant.prepared = nlohmann::json::parse(*prepared);
+    }
+  }
   grant.ttl_ms = lease.deadline_ms - now;
   grant.timeout_ms = lease.timeout_ms - now;
   tx.commit();

@@ -58,6 +58,9 @@ struct LeaseGrant {
   nlohmann::json target;       // "any" or the constraint
   nlohmann::json measurement;  // batches, repetitions, min_time_ms, warmup_ms
   std::optional<JobId> prepare_job_id;
+  // A variant's prepare job's result (protocol/prepare_result.h): the models to start from.
+  // A variant is leased only once its prepare job is done, so it is always there for one.
+  std::optional<nlohmann::json> prepared;
   TimeMs ttl_ms = 0;      // until the lease expires without a heartbeat
   TimeMs timeout_ms = 0;  // until the job's wall-clock limit
 };

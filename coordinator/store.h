@@ -168,6 +168,7 @@ class Store {
   void insert_result(JobId job, LeaseId lease, const std::string& config_hash,
                      const std::string& document, TimeMs now);
   std::optional<std::string> result_of_lease(LeaseId lease);
+  std::optional<std::string> result_of_job(JobId job);
   // Documents of the sweep's done variant jobs, by job id.
   std::vector<std::string> results(SweepId sweep);
 

@@ -203,6 +203,13 @@ std::optional<std::string> Store::result_of_lease(LeaseId lease) {
   return q.text(0);
 }
 
+std::optional<std::string> Store::result_of_job(JobId job) {
+  auto q = db_.query("SELECT document FROM results WHERE job_id = ?");
+  q.bind_all(job);
+  if (!q.step()) return std::nullopt;
+  return q.text(0);
+}
+
 std::vector<std::string> Store::results(SweepId sweep) {
   auto q = db_.query(
       "SELECT r.document FROM results r JOIN jobs j ON j.id = r.job_id "

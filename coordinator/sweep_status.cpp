@@ -153,6 +153,7 @@ void to_json(nlohmann::json& j, const LeaseGrant& grant) {
          {"ttl_s", static_cast<double>(grant.ttl_ms) / 1000.0},
          {"timeout_s", static_cast<double>(grant.timeout_ms) / 1000.0}}}};
   if (grant.prepare_job_id) j["prepare_job_id"] = *grant.prepare_job_id;
+  if (grant.prepared) j["prepared"] = *grant.prepared;
 }
 
 void to_json(nlohmann::json& j, const SweepStatus& s) {

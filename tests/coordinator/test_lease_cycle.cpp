@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+#include "protocol/prepare_result.h"
+
 #include "protocol/json_schema.h"
 #include "tests/coordinator/scheduler_fixture.h"
 
@@ -27,6 +29,8 @@ TEST_CASE("the whole cycle: prepare, then every variant, each result stored once
   CHECK(prepare.attempt == 1);
   CHECK(prepare.ttl_ms == 30'000);
   CHECK(prepare.config.at("workload").at("layers") == nlohmann::json({784, 128, 10}));
+  CHECK_FALSE(prepare.prepared.has_value());
+  CHECK_FALSE(nlohmann::json(prepare).contains("prepared"));
   CHECK_FALSE(f.has_work(f.add_worker("w2")));  // variants wait for the base model
 
   f.clock.advance_s(20);
@@ -43,6 +47,10 @@ TEST_CASE("the whole cycle: prepare, then every variant, each result stored once
     const auto variant = f.lease(worker);
     CHECK(variant.kind == JobKind::kVariant);
     CHECK(variant.prepare_job_id == prepare.job_id);
+    // The prepare job's result travels with the variant: the models it starts from.
+    REQUIRE(variant.prepared.has_value());
+    CHECK(*variant.prepared == lowbit::testing::result_for(prepare));
+    CHECK(nlohmann::json(variant).at("prepared") == *variant.prepared);
     CHECK(variant.measurement.at("batches") == nlohmann::json({1, 64}));
     CHECK(f.count(sweep, "leased") == 1);
     f.finish(worker, variant);
@@ -68,7 +76,10 @@ TEST_CASE("a lease grant is a job document of schemas/job.schema.json") {
   const auto prepare = f.lease(worker);
   auto errors = schema.validate(nlohmann::json(prepare));
   CHECK_MESSAGE(errors.empty(), errors.front().to_string());
-  f.finish(worker, prepare);
+  lowbit::protocol::PrepareResult prepared;
+  prepared.models = {{"base", "0123456789abcdef", "0123456789abcdef0123456789abcdef", 0.89, 0.88}};
+  prepared.data_hash = "d";
+  REQUIRE(f.scheduler().submit_result(prepare.lease_id, worker, prepared).ok());
   const nlohmann::json variant = f.lease(worker);
   errors = schema.validate(variant);
   CHECK_MESSAGE(errors.empty(), errors.front().to_string());
