@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   CLI::App app{"lowbit: benchmark and evaluate compressed models and low-precision kernels"};
   app.require_subcommand(1);
   lowbit::cli::add_eval_command(app, argv);
+  lowbit::cli::add_coordinator_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -151,6 +151,9 @@ class Store {
   std::int64_t cancel_jobs(SweepId sweep, TimeMs now);
   // Variant jobs by state (states with no job are absent).
   std::map<JobState, std::int64_t> variant_counts(SweepId sweep);
+  // Over the whole store, prepare jobs included: what /metrics reports.
+  std::map<JobState, std::int64_t> job_counts();
+  std::int64_t active_lease_count();
   std::optional<JobRow> prepare_job(SweepId sweep);
   // Jobs still waiting for a worker (queued or blocked), per target.
   std::vector<std::pair<TargetId, std::int64_t>> waiting_by_target(SweepId sweep);

@@ -119,6 +119,19 @@ std::map<JobState, std::int64_t> Store::variant_counts(SweepId sweep) {
   return counts;
 }
 
+std::map<JobState, std::int64_t> Store::job_counts() {
+  auto q = db_.query("SELECT state, count(*) FROM jobs GROUP BY state");
+  std::map<JobState, std::int64_t> counts;
+  while (q.step()) counts[parse_job_state(q.text(0))] = q.int64(1);
+  return counts;
+}
+
+std::int64_t Store::active_lease_count() {
+  auto q = db_.query("SELECT count(*) FROM leases WHERE state = 'active'");
+  q.step();
+  return q.int64(0);
+}
+
 std::optional<JobRow> Store::prepare_job(SweepId sweep) {
   static const std::string kSql =
       select(kJobColumns, "FROM jobs WHERE sweep_id = ? AND kind = 'prepare' LIMIT 1");
