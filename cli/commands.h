@@ -14,6 +14,8 @@ inline constexpr int kExitRegression = 3;
 // argv is kept for commands that re-execute the process (--max-isa).
 void add_eval_command(CLI::App& app, char** argv);
 void add_coordinator_command(CLI::App& app);
+void add_worker_command(CLI::App& app, char** argv);
+void add_run_command(CLI::App& app);
 
 void set_exit_code(int code);
 int exit_code();

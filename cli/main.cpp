@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   lowbit::cli::add_eval_command(app, argv);
   lowbit::cli::add_coordinator_command(app);
+  lowbit::cli::add_worker_command(app, argv);
+  lowbit::cli::add_run_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -309,6 +309,22 @@ Plan post_failure(const Request& request, const std::string& param, const Reques
       true);
 }
 
+// A stopping worker hands its lease back: the job is queued again at once (scheduler.h).
+Plan post_release(const Request& request, const std::string& param, const RequestContext&) {
+  const auto id = parse_id(param);
+  if (!id) return answer(not_found("lease", param));
+  Body body = parse_json_body(request, &heartbeat_schema());  // {worker_id}
+  if (body.error) return answer(std::move(*body.error));
+  const WorkerId worker = body.document["worker_id"].get<WorkerId>();
+  return db(
+      [id = *id, worker](Backend& b) -> std::optional<Response> {
+        auto outcome = b.scheduler.release(id, worker);
+        if (!outcome.ok()) return error_from(outcome);
+        return json_response(http::status::ok, nlohmann::json::object());
+      },
+      true);
+}
+
 Plan put_artifact(const Request& request, const std::string& hash, const RequestContext&) {
   std::vector<std::uint8_t> bytes(request.body().begin(), request.body().end());
   return db([hash, bytes = std::move(bytes)](Backend& b) -> std::optional<Response> {
@@ -333,7 +349,7 @@ Plan get_artifact(const Request&, const std::string& hash, const RequestContext&
 
 constexpr std::string_view kArtifactPattern = "/api/v1/artifacts/{hash}";
 
-const std::array<Route, 16> kRoutes = {{
+const std::array<Route, 17> kRoutes = {{
     {"/healthz", http::verb::get, std::nullopt, healthz},
     {"/metrics", http::verb::get, std::nullopt, metrics},
     {"/api/v1/sweeps", http::verb::post, Role::kSubmit, submit_sweep},
@@ -348,6 +364,7 @@ const std::array<Route, 16> kRoutes = {{
     {"/api/v1/leases/{id}/heartbeat", http::verb::post, Role::kWorker, heartbeat},
     {"/api/v1/leases/{id}/result", http::verb::post, Role::kWorker, post_result},
     {"/api/v1/leases/{id}/failure", http::verb::post, Role::kWorker, post_failure},
+    {"/api/v1/leases/{id}/release", http::verb::post, Role::kWorker, post_release},
     {kArtifactPattern, http::verb::put, Role::kWorker, put_artifact},
     {kArtifactPattern, http::verb::get, std::nullopt, get_artifact},
 }};

@@ -237,6 +237,24 @@ Outcome<ResultAck> Scheduler::submit_result(LeaseId lease_id, WorkerId worker,
   return Outcome<ResultAck>::success({false});
 }
 
+Outcome<Empty> Scheduler::release(LeaseId lease_id, WorkerId worker) {
+  const TimeMs now = clock_();
+  Transaction tx(store_.database());
+  const Outcome<LeaseRow> lease = current_lease(lease_id, worker, now);
+  if (!lease.ok()) {
+    tx.commit();
+    return pass_on<Empty>(lease);
+  }
+  store_.set_lease_state(lease_id, LeaseState::kExpired);
+  JobRow job = *store_.job(lease.value.job_id);
+  job.state = JobState::kQueued;
+  job.last_error = fmt::format("lease {} given back by worker {} (stopping)", lease_id, worker_name(worker));
+  store_.update_job(job, now);
+  store_.touch_worker(worker, now);
+  tx.commit();
+  return Outcome<Empty>::success({});
+}
+
 Outcome<Empty> Scheduler::report_failure(LeaseId lease_id, WorkerId worker,
                                          const std::string& error) {
   const TimeMs now = clock_();

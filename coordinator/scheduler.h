@@ -121,6 +121,10 @@ class Scheduler {
   // (duplicate); anything else is a conflict that changes nothing.
   Outcome<ResultAck> submit_result(LeaseId lease, WorkerId worker, const nlohmann::json& result);
   // The worker could not run the job: counts toward poison and toward max_attempts.
+  // The worker gives its lease back (it is stopping): the job is queued again at once, on the
+  // same attempt — being stopped says nothing about the job. The lease ends as expired, so a
+  // late result from it is refused like any expired lease's.
+  Outcome<Empty> release(LeaseId lease, WorkerId worker);
   Outcome<Empty> report_failure(LeaseId lease, WorkerId worker, const std::string& error);
 
   Outcome<Empty> cancel(SweepId sweep);
