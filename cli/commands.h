@@ -16,6 +16,11 @@ void add_eval_command(CLI::App& app, char** argv);
 void add_coordinator_command(CLI::App& app);
 void add_worker_command(CLI::App& app, char** argv);
 void add_run_command(CLI::App& app);
+void add_submit_command(CLI::App& app);
+void add_status_command(CLI::App& app);
+void add_cancel_command(CLI::App& app);
+void add_results_command(CLI::App& app);
+void add_compare_command(CLI::App& app);
 
 void set_exit_code(int code);
 int exit_code();

@@ -20,6 +20,11 @@ int main(int argc, char** argv) {
   lowbit::cli::add_coordinator_command(app);
   lowbit::cli::add_worker_command(app, argv);
   lowbit::cli::add_run_command(app);
+  lowbit::cli::add_submit_command(app);
+  lowbit::cli::add_status_command(app);
+  lowbit::cli::add_cancel_command(app);
+  lowbit::cli::add_results_command(app);
+  lowbit::cli::add_compare_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
