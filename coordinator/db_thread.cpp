@@ -35,41 +35,93 @@ void DbThread::stop() {
 }
 
 bool DbThread::submit(DbStep step, double wait_s, bool may_free_jobs, Reply reply) {
-  if (queued_.fetch_add(1) >= max_queued_) {
-    --queued_;
-    return false;
+  const std::lock_guard lock(mutex_);
+  if (queue_.size() >= max_queued_) return false;
+  queue_.push_back({std::move(step), wait_s, may_free_jobs, std::move(reply)});
+  if (!drain_posted_) {
+    drain_posted_ = true;
+    net::post(ioc_, [this] { drain(); });
   }
-  net::post(ioc_, [this, step = std::move(step), wait_s, may_free_jobs,
-                   reply = std::move(reply)]() mutable {
-    --queued_;
-    run_step(std::move(step), wait_s, may_free_jobs, std::move(reply));
-  });
   return true;
 }
 
-// A step that throws (a database error: disk full, a corrupt file) is a server error, answered
-// 500; the scheduler's transaction has rolled back, so nothing is half-written.
-static std::optional<Response> guarded(const DbStep& step, Backend& backend) {
+void DbThread::drain() {
+  std::vector<Item> items;
+  {
+    const std::lock_guard lock(mutex_);
+    items.swap(queue_);
+    drain_posted_ = false;
+  }
+  std::size_t next = 0;
+  while (next < items.size()) {
+    const std::size_t last = std::min(items.size(), next + kMaxBatch);
+    bool began = false;
+    // A batch that fails has answered the items it ran (500); the rest go into the next one.
+    in_batch([&](Batch& batch) {
+      began = true;
+      while (next < last && !batch.failed) run_item(items[next++], batch);
+    });
+    if (!began) {  // not even BEGIN went through: the database is unusable right now
+      for (; next < last; ++next) {
+        items[next].reply(error_response(http::status::internal_server_error,
+                                         "internal error: the database is unavailable"));
+      }
+    }
+  }
+}
+
+void DbThread::in_batch(const std::function<void(Batch&)>& body) {
+  Batch batch;
+  Database& db = backend_.store.database();
+  std::string error;
   try {
-    return step(backend);
+    db.exec("BEGIN IMMEDIATE");
+    body(batch);
+    if (!batch.failed) db.exec("COMMIT");
+  } catch (const std::exception& e) {
+    batch.failed = true;
+    error = e.what();
+  }
+  if (batch.failed) {
+    try {
+      if (db.in_transaction()) db.exec("ROLLBACK");
+    } catch (const std::exception& e) {
+      spdlog::error("rolling back a failed batch: {}", e.what());
+    }
+    // The scheduler's caches may hold what the rollback undid.
+    backend_.scheduler.reload();
+    if (!error.empty()) spdlog::error("database batch failed: {}", error);
+    for (auto& answer : batch.answers) {
+      answer.second = error_response(http::status::internal_server_error,
+                                     "internal error: the database failed; nothing was changed");
+    }
+  }
+  for (auto& [reply, response] : batch.answers) reply(std::move(response));
+}
+
+// A step that throws (a database error: disk full, a corrupt file) fails its batch.
+std::optional<Response> DbThread::run_guarded(const DbStep& step, Batch& batch) {
+  try {
+    return step(backend_);
   } catch (const std::exception& e) {
     spdlog::error("database step failed: {}", e.what());
+    batch.failed = true;
     return error_response(http::status::internal_server_error,
                           fmt::format("internal error: {}", e.what()));
   }
 }
 
-void DbThread::run_step(DbStep step, double wait_s, bool may_free_jobs, Reply reply) {
-  std::optional<Response> response = guarded(step, backend_);
+void DbThread::run_item(Item& item, Batch& batch) {
+  std::optional<Response> response = run_guarded(item.step, batch);
   if (response) {
-    reply(std::move(*response));
-  } else if (wait_s <= 0) {
-    reply(empty_response(http::status::no_content));
+    batch.answers.emplace_back(std::move(item.reply), std::move(*response));
+  } else if (item.wait_s <= 0) {
+    batch.answers.emplace_back(std::move(item.reply), empty_response(http::status::no_content));
   } else {
-    auto waiter = std::make_shared<Waiter>(std::move(step), std::move(reply), ioc_);
+    auto waiter = std::make_shared<Waiter>(std::move(item.step), std::move(item.reply), ioc_);
     waiters_.push_back(waiter);
     waiter->deadline.expires_after(std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::duration<double>(wait_s)));
+        std::chrono::duration<double>(item.wait_s)));
     waiter->deadline.async_wait([this, waiter](const boost::system::error_code& ec) {
       if (ec || waiter->answered) return;
       waiter->answered = true;
@@ -77,13 +129,13 @@ void DbThread::run_step(DbStep step, double wait_s, bool may_free_jobs, Reply re
       waiter->reply(empty_response(http::status::no_content));
     });
   }
-  if (may_free_jobs) wake_waiters();
+  if (item.may_free_jobs && !batch.failed) wake_waiters(batch);
 }
 
-void DbThread::wake_waiters() {
-  for (auto it = waiters_.begin(); it != waiters_.end();) {
+void DbThread::wake_waiters(Batch& batch) {
+  for (auto it = waiters_.begin(); it != waiters_.end() && !batch.failed;) {
     const std::shared_ptr<Waiter> waiter = *it;
-    std::optional<Response> response = guarded(waiter->step, backend_);
+    std::optional<Response> response = run_guarded(waiter->step, batch);
     if (!response) {
       ++it;
       continue;
@@ -91,7 +143,7 @@ void DbThread::wake_waiters() {
     waiter->answered = true;
     waiter->deadline.cancel();
     it = waiters_.erase(it);
-    waiter->reply(std::move(*response));
+    batch.answers.emplace_back(std::move(waiter->reply), std::move(*response));
   }
 }
 
@@ -99,11 +151,9 @@ void DbThread::schedule_reap() {
   reap_timer_.expires_after(reap_interval_);
   reap_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
-    try {
-      if (backend_.scheduler.reap() > 0) wake_waiters();
-    } catch (const std::exception& e) {
-      spdlog::error("reaping expired leases failed: {}", e.what());
-    }
+    in_batch([this](Batch& batch) {
+      if (backend_.scheduler.reap() > 0) wake_waiters(batch);
+    });
     schedule_reap();
   });
 }

@@ -30,6 +30,12 @@ Scheduler::Scheduler(Store& store, SchedulerOptions options, Clock clock)
   load_workers();
 }
 
+void Scheduler::reload() {
+  load_targets();
+  load_workers();
+  measurements_.clear();
+}
+
 void Scheduler::load_targets() {
   targets_.clear();
   for (auto& [id, constraint] : store_.targets()) targets_.emplace(id, std::move(constraint));

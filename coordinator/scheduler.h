@@ -142,6 +142,10 @@ class Scheduler {
   // next lease request.
   int reap();
 
+  // Rereads the cached tables from the store: after a transaction around several calls was
+  // rolled back (the HTTP database thread's batch), the caches may hold what was undone.
+  void reload();
+
   const SchedulerOptions& options() const { return options_; }
 
  private:

@@ -125,6 +125,7 @@ class Database {
 
   std::int64_t last_insert_rowid() const;
   int changes() const;  // rows changed by the last INSERT/UPDATE/DELETE
+  bool in_transaction() const;
   const std::string& path() const { return path_; }
 
  private:
@@ -135,6 +136,9 @@ class Database {
 
 // BEGIN IMMEDIATE: takes the write lock at once, so two writers never both read and then fail to
 // upgrade. Rolls back in the destructor unless commit() ran.
+// BEGIN IMMEDIATE ... COMMIT, or, inside a transaction already open (the HTTP database thread
+// commits a batch of requests at once), a SAVEPOINT released on commit and rolled back to when
+// abandoned: each scheduler call stays all-or-nothing either way.
 class Transaction {
  public:
   explicit Transaction(Database& db);
@@ -146,6 +150,7 @@ class Transaction {
 
  private:
   Database& db_;
+  bool nested_ = false;
   bool open_ = true;
 };
 

@@ -164,6 +164,16 @@ TEST_CASE("http: with a token file, mutations need a token of their role") {
   CHECK(f.sweep(id).at("counts").at("leased") == 1);
 }
 
+TEST_CASE("without a token file only loopback clients are served") {
+  const AuthPolicy open_to_loopback;
+  lowbit::coordinator::http_api::Request request{http::verb::get, "/api/v1/sweeps", 11};
+  CHECK_FALSE(open_to_loopback.check(request, std::nullopt, true).has_value());
+  const auto refused = open_to_loopback.check(request, std::nullopt, false);
+  REQUIRE(refused.has_value());
+  CHECK(refused->result_int() == 403);
+  CHECK(refused->body().find("loopback") != std::string::npos);
+}
+
 TEST_CASE("token files: roles, comments and errors naming the line") {
   const TokenTable table = TokenTable::from_text("submit a\n\n# note\nworker b\nsubmit b\n", "t");
   using lowbit::coordinator::http_api::Role;

@@ -8,6 +8,7 @@
 #include <future>
 #include <thread>
 
+#include "protocol/json_schema.h"
 #include "tests/coordinator/http_fixture.h"
 
 namespace {
@@ -47,6 +48,9 @@ TEST_CASE("http: the whole lease cycle; variants wait for their prepare job") {
   CHECK(prepare.at("kind") == "prepare");
   CHECK(prepare.at("attempt") == 1);
   CHECK(prepare.at("lease").at("ttl_s") == 30.0);
+  // What a worker receives is the documented job (schemas/job.schema.json).
+  const auto job_schema = lowbit::protocol::JsonSchema::load("job");
+  CHECK(job_schema.validate(prepare).empty());
   CHECK(f.lease(w2).is_null());  // 204: the variants are blocked on the base model
   CHECK(f.sweep(sweep).at("prepare").at("state") == "leased");
 
@@ -65,6 +69,7 @@ TEST_CASE("http: the whole lease cycle; variants wait for their prepare job") {
     REQUIRE(variant.is_object());
     CHECK(variant.at("kind") == "variant");
     CHECK(variant.at("prepare_job_id") == prepare.at("id"));
+    CHECK(job_schema.validate(variant).empty());
     CHECK(f.post_result(variant, worker).status == 200);
   }
   const json status = f.sweep(sweep);

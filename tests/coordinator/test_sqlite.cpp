@@ -96,3 +96,34 @@ TEST_CASE("migrations set user_version once, and a newer file is refused") {
 }
 
 }  // namespace
+
+namespace {
+
+// The HTTP database thread wraps several scheduler calls in one transaction; each call's own
+// Transaction then becomes a savepoint, and a call that gives up must undo only itself.
+TEST_CASE("a transaction inside a transaction is a savepoint that undoes only itself") {
+  const TempDir dir("lowbit-sqlite");
+  Database db(dir.path() + "/a.db");
+  db.exec("CREATE TABLE t(a INTEGER)");
+  CHECK_FALSE(db.in_transaction());
+  db.exec("BEGIN IMMEDIATE");
+  {
+    Transaction kept(db);
+    db.exec("INSERT INTO t VALUES (1)");
+    kept.commit();
+  }
+  {
+    Transaction abandoned(db);
+    db.exec("INSERT INTO t VALUES (2)");
+  }
+  CHECK(db.in_transaction());  // the outer transaction is still open
+  db.exec("COMMIT");
+  CHECK(db.scalar("SELECT group_concat(a) FROM t") == 1);
+  {
+    Transaction outer(db);  // no transaction open: a real one again
+    db.exec("INSERT INTO t VALUES (3)");
+  }
+  CHECK(db.scalar("SELECT count(*) FROM t") == 1);
+}
+
+}  // namespace
