@@ -19,6 +19,7 @@
 //   gemm_lowbit_ref          plain loops over unpacked codes, int64 dots: the oracle;
 //   gemm_lowbit_portable     one unpack per weight group reused across the batch, plain C++;
 //   gemm_lowbit_avx2         vpmaddubsw on unpacked u8 codes × s8 activations (AVX2, F16C);
+//   gemm_lowbit_x8_avx2      the same multiply on eight interleaved outputs (lowbit_x8.h);
 //   gemm_lowbit_avx512vnni   vpdpbusd (AVX-512 F/BW/VL + VNNI).
 // Calling a fast kernel on a CPU without its ISA is an illegal instruction: go through
 // lowbit_kernels() / find_lowbit_kernel(), whose entries check the CPU first.
@@ -31,6 +32,8 @@
 #include <cstdint>
 #include <span>
 #include <string>
+
+#include "kernels/lowbit_x8.h"
 
 namespace lowbit::kernels {
 
@@ -71,15 +74,27 @@ struct GemmLowbitArgs {
   int ld_dst = 0;
 };
 
+// The same on weights interleaved eight outputs at a time (kernels/lowbit_x8.h), for the
+// batched kernels.
+struct GemmLowbitX8Args {
+  LowbitX8View weights;
+  Q8BlocksView src;
+  float* dst = nullptr;
+  int ld_dst = 0;
+};
+
 LowbitWeightsView view_of(const BlockQuantMatrix& matrix);
 Q8BlocksView view_of(const Q8Blocks& blocks);
 
 using GemmLowbitFn = void (*)(const GemmLowbitArgs&);
+using GemmLowbitX8Fn = void (*)(const GemmLowbitX8Args&);
 
 void gemm_lowbit_ref(const GemmLowbitArgs& args);
 void gemm_lowbit_portable(const GemmLowbitArgs& args);
 // CPU: avx2, f16c.
 void gemm_lowbit_avx2(const GemmLowbitArgs& args);
+// CPU: avx2, f16c. Interleaved weights: what the engine runs on its avx2 tier.
+void gemm_lowbit_x8_avx2(const GemmLowbitX8Args& args);
 // CPU: avx512f, avx512bw, avx512vl, avx512vnni (+ f16c, which they imply in practice).
 void gemm_lowbit_avx512vnni(const GemmLowbitArgs& args);
 
@@ -90,6 +105,10 @@ struct LowbitKernel {
   const char* cpu_flags;  // what cpu_supports checks, for messages: "avx2 f16c"
   bool (*cpu_supports)();
   GemmLowbitFn run;
+  // When set, the tier's engine interleaves its weights (kernels/lowbit_x8.h) and runs this,
+  // named name_x8, instead of `run`: the same outputs bit for bit, faster in batches.
+  GemmLowbitX8Fn run_x8 = nullptr;
+  const char* name_x8 = nullptr;
 };
 
 // Every kernel compiled in, fastest first, the reference last.

@@ -51,7 +51,13 @@ void quantize_q8_blocks(const float* src, int rows, int cols, int ld_src, int gr
       const std::size_t first = g * g_size;
       const std::size_t end = first + g_size < n_cols ? first + g_size : n_cols;
       float amax = 0.0f;
-      for (std::size_t k = first; k < end; ++k) amax = std::fmax(amax, std::fabs(x[k]));
+      // A compare-select, not std::fmax (a libm call per element that no loop vectorizes:
+      // it was a third of an int4 forward pass at batch 64). The max of |x| is exact in any
+      // order; only NaN handling differs, and NaN inputs give unspecified codes anyway.
+      for (std::size_t k = first; k < end; ++k) {
+        const float a = std::fabs(x[k]);
+        amax = a > amax ? a : amax;
+      }
       const float d = amax / kQ8Max;
       const float inverse = d != 0.0f ? 1.0f / d : 0.0f;
       std::int32_t sum = 0;

@@ -22,6 +22,7 @@
 #include "kernels/engine_int4.h"
 #include "kernels/gemm_lowbit.h"
 #include "kernels/half.h"
+#include "kernels/prune.h"
 #include "kernels/q8_blocks.h"
 #include "kernels/random.h"
 #include "tests/kernels/engine_test_support.h"
@@ -53,6 +54,19 @@ std::vector<float> run_kernel(const LowbitKernel& kernel, const BlockQuantMatrix
   args.dst = dst.data();
   args.ld_dst = w.rows;
   kernel.run(args);
+  return dst;
+}
+
+std::vector<float> run_kernel_x8(const LowbitKernel& kernel, const BlockQuantMatrix& w,
+                                 const Q8Blocks& x) {
+  const LowbitX8Weights x8 = interleave_x8(w);
+  std::vector<float> dst(product(x.rows, w.rows), NAN);
+  GemmLowbitX8Args args;
+  args.weights = view_of(x8);
+  args.src = view_of(x);
+  args.dst = dst.data();
+  args.ld_dst = w.rows;
+  kernel.run_x8(args);
   return dst;
 }
 
@@ -116,6 +130,82 @@ TEST_CASE("lowbit gemm: every tier equals the reference bit for bit on odd shape
   }
 }
 
+TEST_CASE("lowbit gemm: every interleaved (x8) kernel equals the reference bit for bit on odd shapes") {
+  // N around the 8-output block (1, 7, 8, 9, 17: padding rows), K not a multiple of the group,
+  // of 4 or of 32, batches on and off the 4-row tile.
+  const int depths[] = {1, 5, 33, 64, 130, 257};
+  const int widths[] = {1, 7, 8, 9, 17};
+  const int batches[] = {1, 2, 3, 4, 6, 17};
+  std::vector<std::string> ran;
+  std::uint64_t seed = 4200;
+  for (const LowbitKernel& kernel : lowbit_kernels()) {
+    if (kernel.run_x8 == nullptr) continue;
+    if (!kernel.cpu_supports()) {
+      MESSAGE("skipped lowbit x8 tier " << std::string(kernel.path) << ": this CPU lacks " << std::string(kernel.cpu_flags));
+      continue;
+    }
+    ran.push_back(kernel.path);
+    for (const int bits : {2, 3, 4}) {
+      for (const int group : {32, 64, 128}) {
+        for (const QuantScheme scheme : {QuantScheme::kSymmetric, QuantScheme::kAsymmetric}) {
+          for (const int k : depths) {
+            for (const int n : widths) {
+              ++seed;
+              Rng rng(seed);
+              CAPTURE(kernel.name_x8);
+              CAPTURE(seed);
+              CAPTURE(bits);
+              CAPTURE(group);
+              CAPTURE(to_string(scheme));
+              CAPTURE(k);
+              CAPTURE(n);
+              const BlockQuantMatrix w = quantize_block_matrix(
+                  random_matrix(rng, n, k, 0.1), n, k, {bits, group, scheme, ScaleSearch::kMinMax});
+              for (const int batch : batches) {
+                CAPTURE(batch);
+                const std::vector<float> src = random_matrix(rng, batch, k, 1.0);
+                Q8Blocks x;
+                quantize_q8_blocks(src.data(), batch, k, k, group, x);
+                const std::vector<float> want = run_kernel(find_lowbit_kernel("ref"), w, x);
+                CHECK(bit_equal(run_kernel_x8(kernel, w, x), want));
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  MESSAGE("lowbit x8 kernels compared with ref: " << ran.size());
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c")) {
+    CHECK(std::find(ran.begin(), ran.end(), "avx2") != ran.end());
+  }
+}
+
+TEST_CASE("lowbit gemm: interleaving keeps every code, scale and zero point") {
+  Rng rng(4300);
+  for (const int bits : {2, 3, 4}) {
+    for (const QuantScheme scheme : {QuantScheme::kSymmetric, QuantScheme::kAsymmetric}) {
+      const int n = 11;
+      const int k = 70;
+      const BlockQuantMatrix w = quantize_block_matrix(random_matrix(rng, n, k, 0.1), n, k,
+                                                       {bits, 32, scheme, ScaleSearch::kSearch});
+      const LowbitX8Weights x8 = interleave_x8(w);
+      CAPTURE(bits);
+      CHECK(x8.blocks == 2);
+      CHECK(x8.codes.size() == 2u * 3u * static_cast<std::size_t>(bits) * 32u);  // 2 blocks × 3 chunks
+      CHECK(x8.scales.size() == 2u * 3u * 8u);
+      CHECK(x8.zero_points.size() == (scheme == QuantScheme::kAsymmetric ? 48u : 0u));
+      for (int r = 0; r < n; ++r) {
+        for (int g = 0; g < 3; ++g) {
+          const std::size_t at = static_cast<std::size_t>((r / 8 * 3 + g) * 8 + r % 8);
+          CHECK(x8.scales[at] == w.group(r, g).scale);
+          if (scheme == QuantScheme::kAsymmetric) CHECK(x8.zero_points[at] == w.group(r, g).zero_point);
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("lowbit gemm: extreme codes and int8 activations at ±127 stay exact") {
   // Weights at both ends of every group (codes 0 and 2^b − 1, z far from the middle in
   // asymmetric groups) against activations at ±127: the largest int16 partial sums.
@@ -139,6 +229,7 @@ TEST_CASE("lowbit gemm: extreme codes and int8 activations at ±127 stay exact")
         CAPTURE(kernel.path);
         CAPTURE(bits);
         CHECK(bit_equal(run_kernel(kernel, w, x), want));
+        if (kernel.run_x8 != nullptr) CHECK(bit_equal(run_kernel_x8(kernel, w, x), want));
       }
     }
   }
@@ -265,4 +356,42 @@ TEST_CASE("int4 engine: names, storage and bad arguments") {
                     EngineUnavailable);
   }
   CHECK_THROWS_AS(make_int4_engine(Mlp{}, 4, 32, QuantScheme::kSymmetric), std::invalid_argument);
+}
+
+TEST_CASE("int4 engine: a pruned model keeps its zeros exact through quantization") {
+  // The engine quantizes each layer with quantize_block_matrix; what it stores must dequantize
+  // to exactly 0 wherever pruning left a 0, at every width, scheme and group size.
+  const Mlp dense = random_model({100, 40, 10}, 77);
+  PruneSpec magnitude;
+  magnitude.ratio = 0.7;
+  PruneSpec nm;
+  nm.method = PruneMethod::kNm;
+  nm.ratio = 0.5;
+  for (const PruneSpec& spec : {magnitude, nm}) {
+    const Mlp pruned = prune_model(dense, spec).model;
+    for (const int bits : {2, 3, 4}) {
+      for (const int group : {32, 64, 128}) {
+        for (const QuantScheme scheme : {QuantScheme::kSymmetric, QuantScheme::kAsymmetric}) {
+          CAPTURE(to_string(spec.method));
+          CAPTURE(bits);
+          CAPTURE(group);
+          CAPTURE(to_string(scheme));
+          const BlockQuantSpec q{bits, group, scheme, ScaleSearch::kSearch};
+          for (const DenseLayer& layer : pruned.layers) {
+            const std::vector<float> back = dequantize_block_matrix(
+                quantize_block_matrix(layer.weights, layer.outputs, layer.inputs, q));
+            int zeros = 0;
+            int kept = 0;
+            for (std::size_t i = 0; i < back.size(); ++i) {
+              if (layer.weights[i] != 0.0f) continue;
+              ++zeros;
+              if (back[i] == 0.0f) ++kept;
+            }
+            CHECK(zeros > 0);
+            CHECK(kept == zeros);
+          }
+        }
+      }
+    }
+  }
 }
