@@ -44,7 +44,8 @@ std::int64_t BlockQuantMatrix::bytes() const {
 }
 
 BlockQuantMatrix quantize_block_matrix(std::span<const float> weights, int rows, int cols,
-                                       const BlockQuantSpec& spec) {
+                                       const BlockQuantSpec& spec,
+                                       std::span<const float> importance) {
   check_block_quant_spec(spec);
   if (rows < 1 || cols < 1) {
     throw std::invalid_argument("quantize_block_matrix: rows and cols must be ≥ 1, not " +
@@ -54,6 +55,10 @@ BlockQuantMatrix quantize_block_matrix(std::span<const float> weights, int rows,
     throw std::invalid_argument("quantize_block_matrix: " + std::to_string(weights.size()) +
                                 " weights for a " + std::to_string(rows) + " × " +
                                 std::to_string(cols) + " matrix");
+  }
+  if (!importance.empty() && importance.size() != static_cast<std::size_t>(cols)) {
+    throw std::invalid_argument("quantize_block_matrix: " + std::to_string(importance.size()) +
+                                " importance weights for " + std::to_string(cols) + " columns");
   }
   BlockQuantMatrix m;
   m.rows = rows;
@@ -76,8 +81,10 @@ BlockQuantMatrix quantize_block_matrix(std::span<const float> weights, int rows,
     for (int g = 0; g < groups; ++g) {
       const std::size_t first = static_cast<std::size_t>(g) * group_size;
       const std::size_t real = std::min(group_size, static_cast<std::size_t>(cols) - first);
-      const GroupParams p = quantize_group(row.subspan(first, real), spec.bits, spec.scheme,
-                                           spec.search, std::span(codes).subspan(first, real));
+      const GroupParams p = quantize_group(
+          row.subspan(first, real), spec.bits, spec.scheme, spec.search,
+          std::span(codes).subspan(first, real),
+          importance.empty() ? importance : importance.subspan(first, real));
       for (std::size_t i = first + real; i < first + group_size; ++i) codes[i] = p.zero_point;
       const std::size_t at = static_cast<std::size_t>(r) * static_cast<std::size_t>(groups) +
                              static_cast<std::size_t>(g);

@@ -55,9 +55,15 @@ constexpr int symmetric_zero_point(int bits) { return 1 << (bits - 1); }
 // Quantizes one group x (1 ≤ size ≤ 128, finite values) to `bits` ∈ {2, 3, 4} bits; writes
 // x.size() codes. kMinMax: symmetric d = m / −2^(b−1) with m the element of largest |x| (Q4_0);
 // asymmetric d = (hi − lo) / (2^b − 1), z = round(−lo / d) with lo = min(x, 0), hi = max(x, 0).
+// `importance` (empty, or one finite weight ≥ 0 per element): the search minimizes
+// Σ importance_i · (x_i − x̂_i)² instead of the plain squared error — with importance_i = E[a_i²]
+// over the inputs a the layer sees, that is the expected squared error of the layer's output
+// from this group (the diagonal of the inputs' second moments; kernels/int4_calibration.h).
+// Codes are still the nearest level for the chosen scale, so a 0 still maps to z.
 // Throws std::invalid_argument for a bad width, size or value.
 GroupParams quantize_group(std::span<const float> x, int bits, QuantScheme scheme,
-                           ScaleSearch search, std::span<std::uint8_t> codes);
+                           ScaleSearch search, std::span<std::uint8_t> codes,
+                           std::span<const float> importance = {});
 
 // x̂ = half_to_float(scale) · float(code − zero_point): one rounding.
 float dequantize_code(std::uint8_t code, GroupParams params);
@@ -97,10 +103,12 @@ struct BlockQuantMatrix {
   std::int64_t bytes() const;
 };
 
-// Throws std::invalid_argument for a bad spec, rows or cols < 1, a size mismatch or a
-// non-finite weight.
+// `importance`: empty, or one weight per input column (cols values), used by every group as
+// quantize_group describes. Throws std::invalid_argument for a bad spec, rows or cols < 1, a
+// size mismatch or a non-finite weight.
 BlockQuantMatrix quantize_block_matrix(std::span<const float> weights, int rows, int cols,
-                                       const BlockQuantSpec& spec);
+                                       const BlockQuantSpec& spec,
+                                       std::span<const float> importance = {});
 
 // rows × cols weights as the kernels see them (padding dropped).
 std::vector<float> dequantize_block_matrix(const BlockQuantMatrix& matrix);

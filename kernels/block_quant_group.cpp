@@ -42,7 +42,9 @@ double fine_clip(int i) { return 1.0 - 0.025 * i; }
 // exactly as dequantize_code will reconstruct it.
 class GroupSearch {
  public:
-  GroupSearch(std::span<const float> x, int bits) : x_(x), qmax_((1 << bits) - 1) {}
+  // `importance`: one weight ≥ 0 per element, or empty for all 1.
+  GroupSearch(std::span<const float> x, int bits, std::span<const float> importance)
+      : x_(x), h_(importance), qmax_((1 << bits) - 1) {}
 
   // Encodes with scale `d` (rounded to half) and zero point z; keeps it if it is the best so
   // far. Returns the squared error.
@@ -68,8 +70,8 @@ class GroupSearch {
       double den = 0.0;
       for (std::size_t i = 0; i < x_.size(); ++i) {
         const double q = static_cast<double>(best_codes_[i]) - best_.zero_point;
-        num += static_cast<double>(x_[i]) * q;
-        den += q * q;
+        num += h(i) * static_cast<double>(x_[i]) * q;
+        den += h(i) * q * q;
       }
       if (den == 0.0) return;
       try_scale(num / den, best_.zero_point);
@@ -80,15 +82,16 @@ class GroupSearch {
   // For the best codes, the affine fit x ≈ d·u + m (both free), then z = round(−m / d) and d
   // refit for that z: lets the asymmetric zero point move off the one min-max chose.
   void refine_zero_point() {
-    const double n = static_cast<double>(x_.size());
-    double su = 0, sx = 0, suu = 0, sux = 0;
+    double n = 0, su = 0, sx = 0, suu = 0, sux = 0;
     for (std::size_t i = 0; i < x_.size(); ++i) {
       const double u = best_codes_[i];
-      su += u;
-      sx += x_[i];
-      suu += u * u;
-      sux += u * static_cast<double>(x_[i]);
+      n += h(i);
+      su += h(i) * u;
+      sx += h(i) * x_[i];
+      suu += h(i) * u * u;
+      sux += h(i) * u * static_cast<double>(x_[i]);
     }
+    if (n == 0.0) return;
     const double det = n * suu - su * su;
     if (det <= 0.0) return;
     const double d = (n * sux - su * sx) / det;
@@ -100,8 +103,8 @@ class GroupSearch {
     double den = 0.0;
     for (std::size_t i = 0; i < x_.size(); ++i) {
       const double q = static_cast<double>(best_codes_[i]) - z;
-      num += static_cast<double>(x_[i]) * q;
-      den += q * q;
+      num += h(i) * static_cast<double>(x_[i]) * q;
+      den += h(i) * q * q;
     }
     if (den > 0.0) try_scale(num / den, z);
   }
@@ -118,7 +121,7 @@ class GroupSearch {
     if (d == 0.0f) {  // a scale that rounds to 0: every weight reconstructs as 0
       for (std::size_t i = 0; i < x_.size(); ++i) {
         codes[i] = static_cast<std::uint8_t>(z);
-        error += static_cast<double>(x_[i]) * x_[i];
+        error += h(i) * static_cast<double>(x_[i]) * x_[i];
       }
       return error;
     }
@@ -131,12 +134,15 @@ class GroupSearch {
       codes[i] = static_cast<std::uint8_t>(static_cast<int>(q) + z);
       const float reconstructed = d * q;  // dequantize_code's arithmetic
       const double diff = static_cast<double>(x_[i]) - reconstructed;
-      error += diff * diff;
+      error += h(i) * diff * diff;
     }
     return error;
   }
 
+  double h(std::size_t i) const { return h_.empty() ? 1.0 : static_cast<double>(h_[i]); }
+
   std::span<const float> x_;
+  std::span<const float> h_;
   int qmax_;
   double best_error_ = INFINITY;
   GroupParams best_;
@@ -237,7 +243,8 @@ double group_squared_error(std::span<const float> x, std::span<const std::uint8_
 }
 
 GroupParams quantize_group(std::span<const float> x, int bits, QuantScheme scheme,
-                           ScaleSearch search, std::span<std::uint8_t> codes) {
+                           ScaleSearch search, std::span<std::uint8_t> codes,
+                           std::span<const float> importance) {
   if (bits < 2 || bits > 4) {
     throw std::invalid_argument("bits must be 2, 3 or 4, not " + std::to_string(bits));
   }
@@ -245,6 +252,15 @@ GroupParams quantize_group(std::span<const float> x, int bits, QuantScheme schem
     throw std::invalid_argument("quantize_group: a group has 1.." + std::to_string(kMaxGroup) +
                                 " values and as many codes, not " + std::to_string(x.size()) +
                                 " and " + std::to_string(codes.size()));
+  }
+  if (!importance.empty() && importance.size() != x.size()) {
+    throw std::invalid_argument("quantize_group: " + std::to_string(importance.size()) +
+                                " importance weights for " + std::to_string(x.size()) + " values");
+  }
+  for (float v : importance) {
+    if (!(v >= 0.0f) || !std::isfinite(v)) {
+      throw std::invalid_argument("quantize_group: importance weights must be finite and ≥ 0");
+    }
   }
   bool all_zero = true;
   for (float v : x) {
@@ -257,7 +273,7 @@ GroupParams quantize_group(std::span<const float> x, int bits, QuantScheme schem
     std::fill(codes.begin(), codes.end(), zero.zero_point);
     return zero;
   }
-  GroupSearch state(x, bits);
+  GroupSearch state(x, bits, importance);
   if (symmetric) {
     search_symmetric(state, x, bits, search);
   } else {

@@ -25,10 +25,16 @@ namespace lowbit::kernels {
 // Throws std::invalid_argument naming the field ("bits", "group_size", "path", "isa_cap", or the
 // model) for bad arguments, and EngineUnavailable when the forced path cannot run on this CPU or
 // under this cap.
+//
+// `calibration` (training images; null or empty: none): when given, each layer's groups are
+// searched for the least error weighted by the layer's input statistics, and its bias corrected
+// for the mean shift quantization causes (kernels/int4_calibration.h). Without it, the plain
+// per-group least squared error.
 std::unique_ptr<InferenceEngine> make_int4_engine(const Mlp& model, int bits, int group_size,
                                                   QuantScheme scheme,
                                                   const std::string& path = "auto",
-                                                  const std::string& isa_cap = "native");
+                                                  const std::string& isa_cap = "native",
+                                                  const CalibrationSet* calibration = nullptr);
 
 struct BlockQuantSpec;
 
@@ -36,6 +42,7 @@ struct BlockQuantSpec;
 // instead of the search, for comparing them. Throws as above.
 std::unique_ptr<InferenceEngine> make_int4_engine(const Mlp& model, const BlockQuantSpec& spec,
                                                   const std::string& path = "auto",
-                                                  const std::string& isa_cap = "native");
+                                                  const std::string& isa_cap = "native",
+                                                  const CalibrationSet* calibration = nullptr);
 
 }  // namespace lowbit::kernels
