@@ -100,6 +100,38 @@ BlockQuantMatrix quantize_block_matrix(std::span<const float> weights, int rows,
   return m;
 }
 
+BlockQuantMatrix pack_block_matrix(int rows, int cols, const BlockQuantSpec& spec,
+                                   std::span<const std::uint8_t> codes,
+                                   std::span<const GroupParams> params) {
+  check_block_quant_spec(spec);
+  BlockQuantMatrix m;
+  m.rows = rows;
+  m.cols = cols;
+  m.spec = spec;
+  const auto groups = static_cast<std::size_t>(m.groups_per_row());
+  const auto padded = static_cast<std::size_t>(m.padded_cols());
+  if (rows < 1 || cols < 1 || codes.size() != static_cast<std::size_t>(rows) * padded ||
+      params.size() != static_cast<std::size_t>(rows) * groups) {
+    throw std::invalid_argument("pack_block_matrix: sizes do not match " + std::to_string(rows) + " × " +
+                                std::to_string(cols));
+  }
+  const bool symmetric = spec.scheme == QuantScheme::kSymmetric;
+  m.low.resize(static_cast<std::size_t>(rows) * m.low_bytes_per_row());
+  m.high.resize(static_cast<std::size_t>(rows) * m.high_bytes_per_row());
+  m.scales.resize(params.size());
+  if (!symmetric) m.zero_points.resize(params.size());
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    m.scales[i] = params[i].scale;
+    if (!symmetric) m.zero_points[i] = params[i].zero_point;
+  }
+  for (std::size_t r = 0; r < static_cast<std::size_t>(rows); ++r) {
+    pack_codes(spec.bits, codes.subspan(r * padded, padded),
+               std::span(m.low).subspan(r * m.low_bytes_per_row(), m.low_bytes_per_row()),
+               std::span(m.high).subspan(r * m.high_bytes_per_row(), m.high_bytes_per_row()));
+  }
+  return m;
+}
+
 std::vector<float> dequantize_block_matrix(const BlockQuantMatrix& m) {
   const auto padded = static_cast<std::size_t>(m.padded_cols());
   const auto cols = static_cast<std::size_t>(m.cols);

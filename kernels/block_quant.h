@@ -110,6 +110,13 @@ BlockQuantMatrix quantize_block_matrix(std::span<const float> weights, int rows,
                                        const BlockQuantSpec& spec,
                                        std::span<const float> importance = {});
 
+// A matrix from codes chosen elsewhere (kernels/int4_calibration.h's GPTQ): `codes` is rows ×
+// padded_cols() with padding codes already set, `params` rows × groups_per_row(). Throws
+// std::invalid_argument for a bad spec, a size mismatch or a code out of range.
+BlockQuantMatrix pack_block_matrix(int rows, int cols, const BlockQuantSpec& spec,
+                                   std::span<const std::uint8_t> codes,
+                                   std::span<const GroupParams> params);
+
 // rows × cols weights as the kernels see them (padding dropped).
 std::vector<float> dequantize_block_matrix(const BlockQuantMatrix& matrix);
 

@@ -34,9 +34,14 @@ class Int4Engine final : public InferenceEngine {
     for (std::size_t l = 0; l < model.layers.size(); ++l) {
       const DenseLayer& layer = model.layers[l];
       PackedLayer packed;
-      packed.weights = quantize_block_matrix(layer.weights, layer.outputs, layer.inputs, spec,
-                                             calibrated_ ? std::span<const float>(stats[l].importance)
-                                                         : std::span<const float>());
+      if (calibrated_ && !stats[l].second_moment.empty()) {
+        packed.weights = gptq_quantize(layer.weights, layer.outputs, layer.inputs, spec, stats[l]);
+        gptq_layers_ += 1;
+      } else {
+        packed.weights = quantize_block_matrix(layer.weights, layer.outputs, layer.inputs, spec,
+                                               calibrated_ ? std::span<const float>(stats[l].importance)
+                                                           : std::span<const float>());
+      }
       packed.bias = calibrated_ ? corrected_bias(layer.weights, packed.weights, layer.bias, stats[l].mean)
                                 : layer.bias;
       if (kernel_.run_x8 != nullptr) {
@@ -97,7 +102,11 @@ class Int4Engine final : public InferenceEngine {
     const char* function = kernel_.run_x8 != nullptr ? kernel_.name_x8 : kernel_.name;
     const std::string impl = std::string(function) + " " + to_string(spec_.scheme) +
                              " fp16 group scales" +
-                             (calibrated_ ? " (calibrated search, bias correction)" : "") +
+                             (!calibrated_ ? ""
+                              : gptq_layers_ == static_cast<int>(layers_.size())
+                                  ? " (GPTQ with calibrated group search, bias correction)"
+                                  : " (calibrated search" + std::string(gptq_layers_ > 0 ? ", GPTQ where inputs ≤ 1024" : "") +
+                                        ", bias correction)") +
                              ", int8 activation blocks, fp32 +bias";
     for (std::size_t l = 0; l < layers_.size(); ++l) {
       out.push_back({kernel(), l + 1 == layers_.size() ? impl : impl + "+relu"});
@@ -118,6 +127,7 @@ class Int4Engine final : public InferenceEngine {
   BlockQuantSpec spec_;
   const LowbitKernel& kernel_;
   bool calibrated_ = false;
+  int gptq_layers_ = 0;
   std::vector<PackedLayer> layers_;
   int widest_ = 0;
   Q8Blocks activations_;

@@ -21,14 +21,27 @@
 namespace lowbit::kernels {
 
 struct LayerInputStats {
-  std::vector<float> importance;  // per input: E[a_k²], floored (see .cpp)
-  std::vector<double> mean;       // per input: E[a_k]
+  std::vector<float> importance;      // per input: E[a_k²], floored (see .cpp)
+  std::vector<double> mean;           // per input: E[a_k]
+  std::vector<double> second_moment;  // inputs × inputs, E[a aᵀ]; empty when not affordable
 };
 
 // One entry per layer of `model`: layer 0's inputs are the calibration images, layer l's the
 // fp32 ReLU outputs of layer l − 1. Throws std::invalid_argument when the images do not have
 // the model's input width or there are none.
 std::vector<LayerInputStats> layer_input_stats(const Mlp& model, const CalibrationSet& calibration);
+
+// GPTQ (Frantar et al. 2022, arXiv:2210.17323) with groups: the columns are quantized in order,
+// and each column's rounding error, scaled by the inverse of the inputs' second-moment matrix
+// H = E[a aᵀ], is pushed onto the columns not yet quantized, so later weights make up for
+// earlier rounding — the off-diagonal part of the output error that the diagonal weighting
+// ignores. A group's scale and zero point are searched (importance-weighted) on its weights as
+// updated when the group is reached. Weights that are exactly 0 (pruned) keep the zero code, so
+// they stay exactly 0; their error is propagated like any other (as SparseGPT does).
+// Costs O(cols³ + rows · cols²): gptq_affordable says when stats carry H (cols ≤ 1024).
+bool gptq_affordable(int cols);
+BlockQuantMatrix gptq_quantize(const std::vector<float>& weights, int rows, int cols,
+                               const BlockQuantSpec& spec, const LayerInputStats& stats);
 
 // bias + (W − Ŵ) · mean: the bias that keeps the layer's mean output where the fp32 layer has
 // it. `weights` rows × cols as quantized into `quantized`.
