@@ -120,7 +120,10 @@ std::vector<Cell> build_cells(const Sweep& sweep) {
         Cell cell{std::move(c), json::object(), reason};
         if (sweep.distillation)
           cell.extras["distillation"] = distillation_config(*sweep.distillation);
-        if (precision == "mixed" && sweep.mixed) cell.extras["mixed"] = mixed_config(*sweep.mixed);
+        if (precision == "mixed" && sweep.mixed) {
+          cell.eval.mixed = *sweep.mixed;  // eval's canonical JSON holds it too, the same
+          cell.extras["mixed"] = mixed_config(*sweep.mixed);
+        }
         cells.push_back(std::move(cell));
       }
     }
