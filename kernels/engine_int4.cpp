@@ -66,7 +66,8 @@ class Int4Engine final : public InferenceEngine {
     for (std::size_t l = 0; l < layers_.size(); ++l) {
       const PackedLayer& layer = layers_[l];
       float* out = l == last ? logits : (l % 2 == 0 ? ping_.data() : pong_.data());
-      quantize_q8_blocks(in, batch, layer.cols, layer.cols, spec_.group_size, activations_);
+      quantize_q8_blocks(in, batch, layer.cols, layer.cols, spec_.group_size, activations_,
+                         kernel_.avx2_activations);
       if (kernel_.run_x8 != nullptr) {
         GemmLowbitX8Args args;
         args.weights = view_of(layer.x8);

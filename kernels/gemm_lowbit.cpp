@@ -29,11 +29,11 @@ bool always() { return true; }
 constexpr LowbitKernel kKernels[] = {
     {"avx512_vnni", "gemm_lowbit_avx512vnni", "avx512_core_vnni",
      "avx512f avx512bw avx512vl avx512vnni f16c", cpu_has_avx512_vnni, gemm_lowbit_avx512vnni,
-     nullptr, nullptr},
+     nullptr, nullptr, true},
     {"avx2", "gemm_lowbit_avx2", "avx2", "avx2 f16c", cpu_has_avx2_f16c, gemm_lowbit_avx2,
-     gemm_lowbit_x8_avx2, "gemm_lowbit_x8_avx2"},
-    {"portable", "gemm_lowbit_portable", "sse41", "", always, gemm_lowbit_portable, nullptr, nullptr},
-    {"ref", "gemm_lowbit_ref", "sse41", "", always, gemm_lowbit_ref, nullptr, nullptr},
+     gemm_lowbit_x8_avx2, "gemm_lowbit_x8_avx2", true},
+    {"portable", "gemm_lowbit_portable", "sse41", "", always, gemm_lowbit_portable, nullptr, nullptr, false},
+    {"ref", "gemm_lowbit_ref", "sse41", "", always, gemm_lowbit_ref, nullptr, nullptr, false},
 };
 
 bool admitted(const LowbitKernel& kernel, int cap_rank) {

@@ -109,6 +109,9 @@ struct LowbitKernel {
   // named name_x8, instead of `run`: the same outputs bit for bit, faster in batches.
   GemmLowbitX8Fn run_x8 = nullptr;
   const char* name_x8 = nullptr;
+  // The tier may quantize its activations with AVX2 (kernels/q8_blocks.h): same codes, and the
+  // tier's own CPU check already covers it.
+  bool avx2_activations = false;
 };
 
 // Every kernel compiled in, fastest first, the reference last.

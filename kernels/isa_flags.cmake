@@ -43,6 +43,7 @@ set_source_files_properties(
 set_source_files_properties(
   ${CMAKE_CURRENT_SOURCE_DIR}/gemm_lowbit_avx2.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/gemm_lowbit_x8_avx2.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/q8_blocks_avx2.cpp
   PROPERTIES COMPILE_OPTIONS "-mavx2;-mf16c;-ffp-contract=off")
 set_source_files_properties(
   ${CMAKE_CURRENT_SOURCE_DIR}/gemm_lowbit_avx512vnni.cpp

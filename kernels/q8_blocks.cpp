@@ -22,7 +22,7 @@ float clamp_q8(float v) { return v > kQ8Max ? kQ8Max : (v >= -kQ8Max ? v : -kQ8M
 }  // namespace
 
 void quantize_q8_blocks(const float* src, int rows, int cols, int ld_src, int group_size,
-                        Q8Blocks& dst) {
+                        Q8Blocks& dst, bool avx2) {
   if (group_size != 32 && group_size != 64 && group_size != 128) {
     throw std::invalid_argument("group_size must be 32, 64 or 128, not " +
                                 std::to_string(group_size));
@@ -43,6 +43,10 @@ void quantize_q8_blocks(const float* src, int rows, int cols, int ld_src, int gr
     dst.codes.resize(static_cast<std::size_t>(rows) * ld);
     dst.scales.resize(static_cast<std::size_t>(rows) * groups);
     dst.sums.resize(static_cast<std::size_t>(rows) * groups);
+  }
+  if (avx2) {
+    quantize_q8_rows_avx2(src, rows, cols, ld_src, dst);
+    return;
   }
   for (std::size_t r = 0; r < static_cast<std::size_t>(rows); ++r) {
     const float* x = src + r * static_cast<std::size_t>(ld_src);

@@ -34,6 +34,11 @@ struct Q8Blocks {
 // infinite inputs give unspecified codes. Throws std::invalid_argument for a group size other
 // than 32, 64 or 128, rows < 0, cols < 1 or ld_src < cols.
 void quantize_q8_blocks(const float* src, int rows, int cols, int ld_src, int group_size,
-                        Q8Blocks& dst);
+                        Q8Blocks& dst, bool avx2 = false);
+
+// The row loop with AVX2, identical output (kernels/q8_blocks_avx2.cpp); quantize_q8_blocks
+// calls it when `avx2` is set, after sizing dst. Only for callers that checked the CPU: the
+// int4 tiers that run AVX2 kernels anyway (kernels/gemm_lowbit.h `avx2_activations`).
+void quantize_q8_rows_avx2(const float* src, int rows, int cols, int ld_src, Q8Blocks& dst);
 
 }  // namespace lowbit::kernels

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -287,4 +288,34 @@ TEST_CASE("block quant: int8 activation blocks are Q8_0 with padding and sums") 
   CHECK(q.scales[3 + 1] == 0.0f);
   CHECK_THROWS_AS(quantize_q8_blocks(x.data(), rows, cols, 80, 48, q), std::invalid_argument);
   CHECK_THROWS_AS(quantize_q8_blocks(x.data(), rows, 81, 80, 32, q), std::invalid_argument);
+}
+
+TEST_CASE("block quant: the AVX2 activation quantizer gives the scalar one's codes, scales and sums") {
+  if (!__builtin_cpu_supports("avx2")) {
+    MESSAGE("skipped: this CPU lacks avx2");
+    return;
+  }
+  Rng rng(62);
+  for (const int group : {32, 64, 128}) {
+    for (const int cols : {1, 7, 8, 33, 100, 257}) {
+      CAPTURE(group);
+      CAPTURE(cols);
+      const int rows = 5;
+      const int ld = cols + 3;
+      std::vector<float> x(static_cast<std::size_t>(rows * ld));
+      for (float& v : x) v = static_cast<float>(3.0 * rng.normal());
+      // Row 1: exact ties (amax 127 makes d = 1, so k + 0.5 is a tie, rounded to even); row 2: zeros.
+      for (int c = 0; c < cols; ++c) {
+        x[static_cast<std::size_t>(ld + c)] = c == 0 ? 127.0f : static_cast<float>(c % 50) - 24.5f;
+        x[static_cast<std::size_t>(2 * ld + c)] = 0.0f;
+      }
+      Q8Blocks scalar;
+      Q8Blocks vector;
+      quantize_q8_blocks(x.data(), rows, cols, ld, group, scalar);
+      quantize_q8_blocks(x.data(), rows, cols, ld, group, vector, true);
+      CHECK(vector.codes == scalar.codes);
+      CHECK(vector.sums == scalar.sums);
+      CHECK(std::memcmp(vector.scales.data(), scalar.scales.data(), scalar.scales.size() * sizeof(float)) == 0);
+    }
+  }
 }
