@@ -185,6 +185,15 @@ TEST_CASE("cli eval: int4 runs packed 2-, 3- and 4-bit kernels on every layer an
   CHECK(portable["kernel"] == "lowbit/q3_g32_portable");
   CHECK(ref["kernel"] == "lowbit/q3_g32_ref");
   CHECK(portable["accuracy"]["correct"] == ref["accuracy"]["correct"]);
+  // The repro line gives the same config and the same predictions.
+  std::string repro = portable["repro"].get<std::string>();
+  repro.replace(0, 6, kLowbit);
+  const auto again = run_command(repro + " --json --cache " + cache.path());
+  INFO(again.err);
+  REQUIRE(again.exit_code == 0);
+  const nlohmann::json copy = nlohmann::json::parse(again.out);
+  CHECK(copy["config_hash"] == portable["config_hash"]);
+  CHECK(copy["accuracy"]["correct"] == portable["accuracy"]["correct"]);
 }
 
 TEST_CASE("cli eval: int4 outside its table is skipped with the reason; a bad group size is exit 2") {
