@@ -41,6 +41,10 @@ struct EvalOptions {
   std::string format = "text";
   worker::EvalRequest request;
   CLI::Option* batch_option = nullptr;
+  CLI::Option* scheme_option = nullptr;
+  CLI::Option* bits_option = nullptr;
+  std::string layer_precision;
+  CLI::Option* budget_option = nullptr;
 };
 
 // Bad input: the message names the flag; exit code 2.
@@ -98,10 +102,49 @@ void parse_workload(EvalOptions& o) {
   if (!o.lr_schedule.empty()) request.config.mlp.training.schedule = o.lr_schedule;
 }
 
+// int4's default scheme is asymmetric: chosen on accuracy at 4 bits, G = 32 (docs/precision.md);
+// every other mode keeps symmetric weights unless told otherwise.
+// mixed: its int4 layers take the scheme (int8 layers are always symmetric) and, unless --bits
+// says otherwise, 4 bits.
+void apply_precision_defaults(EvalOptions& o) {
+  protocol::EvalConfig& c = o.request.config;
+  const bool packed = c.precision == "int4" || c.precision == "mixed";
+  if (packed && o.scheme_option->count() == 0) c.quant.scheme = "asym";
+  if (c.precision == "mixed" && o.bits_option->count() == 0) c.bits = 4;
+}
+
+void parse_mixed(EvalOptions& o) {
+  protocol::EvalConfig& c = o.request.config;
+  if (c.precision != "mixed") {
+    if (!o.layer_precision.empty()) throw UsageError("--layer-precision goes with --precision mixed");
+    if (o.budget_option->count() > 0) throw UsageError("--accuracy-budget goes with --precision mixed --layer-precision auto");
+    return;
+  }
+  if (o.layer_precision.empty()) {
+    throw UsageError("--precision mixed needs --layer-precision (one precision per layer, or auto)");
+  }
+  c.mixed.automatic = o.layer_precision == "auto";
+  if (c.mixed.automatic) {
+    if (o.budget_option->count() == 0) throw UsageError("--layer-precision auto needs --accuracy-budget");
+    return;
+  }
+  if (o.budget_option->count() > 0) throw UsageError("--accuracy-budget goes with --layer-precision auto");
+  c.mixed.policy.clear();
+  std::size_t start = 0;
+  while (start <= o.layer_precision.size()) {
+    const std::size_t comma = o.layer_precision.find(',', start);
+    const std::size_t end = comma == std::string::npos ? o.layer_precision.size() : comma;
+    c.mixed.policy.push_back(o.layer_precision.substr(start, end - start));
+    start = end + 1;
+  }
+}
+
 int run(EvalOptions& o, char** argv) {
   worker::EvalRequest& request = o.request;
   try {
     parse_workload(o);
+    apply_precision_defaults(o);
+    parse_mixed(o);
     worker::enter_isa_cap(o.max_isa, argv);  // may re-execute this process
     worker::verify_isa_cap(o.max_isa);
   } catch (const std::invalid_argument& e) {
@@ -181,6 +224,11 @@ void add_eval_command(CLI::App& app, char** argv) {
   cmd->add_option("--activations", q.activations, "int8 activation ranges: calibrated once or measured per batch")->capture_default_str()->check(CLI::IsMember({"static", "dynamic"}))->group("Variant");
   cmd->add_option("--calibration", q.calibration, "static activation calibration on training images")->capture_default_str()->check(CLI::IsMember({"minmax", "percentile", "mse"}))->group("Variant");
   cmd->add_option("--calibration-samples", q.calibration_samples, "training images for calibration")->capture_default_str()->check(CLI::PositiveNumber)->group("Variant");
+  o.scheme_option = cmd->get_option("--scheme");
+  o.bits_option = cmd->get_option("--bits");
+  cmd->add_option("--layer-precision", o.layer_precision, "mixed: one of fp32, bf16, fp16, int8[:B], int4[:B] per weight layer, or auto")->group("Variant");
+  o.budget_option = cmd->add_option("--accuracy-budget", o.request.config.mixed.budget, "mixed auto: the largest validation top-1 loss allowed, a fraction")->check(CLI::Range(0.0, 1.0))->group("Variant");
+  cmd->add_option("--group-size", q.group_size, "int4: weights per group scale and zero point")->capture_default_str()->check(CLI::IsMember({32, 64, 128}))->group("Variant");
   cmd->add_option("--percentile", q.percentile, "clipping percentile for --calibration percentile")->capture_default_str()->check(CLI::Range(50.0, 100.0))->group("Variant");
   std::vector<std::string> kernels_allowed{"auto"};
   for (const std::string& p : kernels::engine_paths()) kernels_allowed.push_back(p);

@@ -38,6 +38,18 @@ void print_result(std::ostream& out, const protocol::Result& r) {
     fmt::print(out, "weights     {} nonzero ({}, sparsity {:.4f}), {} bytes\n", r.params_nonzero,
                r.weights, r.sparsity, r.model_bytes);
   }
+  if (r.policy) {
+    // mixed: the layers that ran and, for auto, what the validation split said.
+    const nlohmann::json& p = *r.policy;
+    fmt::print(out, "policy      {} ({})", fmt::join(p.at("layers").get<std::vector<std::string>>(), ", "),
+               p.at("chosen_by").get<std::string>());
+    if (p.contains("validation_top1")) {
+      fmt::print(out, ": validation top-1 {:.4f} vs all-fp32 {:.4f}, budget {}, {} candidates",
+                 p.at("validation_top1").get<double>(), p.at("baseline_validation_top1").get<double>(),
+                 p.at("budget").get<double>(), r.candidates ? r.candidates->size() : 0);
+    }
+    fmt::print(out, "\n");
+  }
   if (r.error) {
     fmt::print(out, "error       max_rel {:.3g}, SQNR {}\n", r.error->max_rel,
                r.error->sqnr_db ? fmt::format("{:.1f} dB", *r.error->sqnr_db) : "∞ (exact)");

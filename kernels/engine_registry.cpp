@@ -8,11 +8,13 @@
 #include "kernels/engine_fixed.h"
 #include "kernels/engine_fp16.h"
 #include "kernels/engine_fp32.h"
+#include "kernels/engine_int4.h"
 #include "kernels/engine_int8_avx2.h"
 #include "kernels/engine_onednn_bf16.h"
 #include "kernels/engine_onednn_int8.h"
 #include "kernels/engine_sparse.h"
 #include "kernels/gemm_f32f16.h"
+#include "kernels/gemm_lowbit.h"
 #include "kernels/gemm_u8s8.h"
 #include "kernels/int8_reference.h"
 #include "kernels/peak.h"
@@ -86,6 +88,20 @@ std::string f16_refusal(const EngineRequest& r, const std::string& path) {
   }
 }
 
+// int4 scales weights per group of G inputs of each output channel: a single
+// scale per tensor is a different format, which no int4 kernel reads.
+std::string int4_refusal(const EngineRequest& r, const std::string& lowbit_path) {
+  if (r.quant.granularity == QuantGranularity::kPerTensor) {
+    return "int4 scales weights per group of --group-size inputs in each output channel; granularity tensor does not apply";
+  }
+  try {
+    find_lowbit_kernel(lowbit_path, r.isa_cap);
+    return {};
+  } catch (const EngineUnavailable& e) {
+    return e.what();
+  }
+}
+
 QuantSpec quant_spec(const EngineRequest& r) {
   QuantSpec spec = r.quant;
   spec.bits = r.bits;
@@ -145,6 +161,20 @@ std::vector<EnginePath> build_paths() {
                   [](const Mlp& m, const EngineRequest& r) {
                     return make_int8_reference_engine(m, quant_spec(r), calibration(r));
                   }});
+  // int4: our packed kernels (kernels/gemm_lowbit.h), bit-exact across tiers.
+  // The registry's "avx512" is the lowbit tier "avx512_vnni": one name per ISA
+  // tier for every precision, as --kernel spells them.
+  const std::pair<const char*, const char*> int4_tiers[] = {
+      {"avx512", "avx512_vnni"}, {"avx2", "avx2"}, {"portable", "portable"}, {"ref", "ref"}};
+  for (const auto& [name, tier] : int4_tiers) {
+    const std::string lowbit_path = tier;
+    list.push_back({name, "int4", lowbit_path == "ref", never_decline,
+                    [lowbit_path](const EngineRequest& r) { return int4_refusal(r, lowbit_path); },
+                    [lowbit_path](const Mlp& m, const EngineRequest& r) {
+                      return make_int4_engine(m, r.bits, r.group_size, r.quant.scheme, lowbit_path, r.isa_cap,
+                                              r.calibration);
+                    }});
+  }
   // fixed: integer-only, bit-exact across tiers.
   list.push_back({"avx2", "fixed", false, never_decline,
                   [](const EngineRequest& r) {

@@ -22,10 +22,11 @@
 namespace lowbit::kernels {
 
 struct EngineRequest {
-  std::string precision = "fp32";  // fp32, bf16, fp16, int8, fixed
+  std::string precision = "fp32";  // fp32, bf16, fp16, int8, int4, fixed
   int bits = 32;                   // weight bits: 2..8, or 32 (no integer quantization)
   std::string kernel = "auto";     // a path name, or "auto"
   QuantSpec quant;                 // scheme, granularity, activations; `bits` overrides quant.bits
+  int group_size = 32;             // int4: weights per group scale (32, 64, 128)
   // Training images for static activation calibration (int8, fixed); may be
   // null when no path needs it (a request that needs it without one is a
   // std::invalid_argument from the builder).
@@ -42,7 +43,7 @@ struct EngineChoice {
   std::string skip_reason;                  // why nothing ran
 };
 
-// Distinct path names in priority order: csr, openblas, onednn, avx512, avx2, ref.
+// Distinct path names in priority order: csr, openblas, onednn, avx512, avx2, portable, ref.
 std::vector<std::string> engine_paths();
 
 EngineChoice select_engine(const Mlp& model, const EngineRequest& request);

@@ -33,3 +33,18 @@ set_source_files_properties(
 set_source_files_properties(
   ${CMAKE_CURRENT_SOURCE_DIR}/sparse_csr_avx2.cpp
   PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma")
+# The int4 path's packed low-bit GEMMs (kernels/gemm_lowbit.h). -ffp-contract=off on every tier:
+# their outputs must be bit-identical, which needs the same fp32 roundings (mul, then add), never
+# an FMA the compiler chose to contract in one tier and not another.
+set_source_files_properties(
+  ${CMAKE_CURRENT_SOURCE_DIR}/gemm_lowbit_ref.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/gemm_lowbit_portable.cpp
+  PROPERTIES COMPILE_OPTIONS "-ffp-contract=off")
+set_source_files_properties(
+  ${CMAKE_CURRENT_SOURCE_DIR}/gemm_lowbit_avx2.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/gemm_lowbit_x8_avx2.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/q8_blocks_avx2.cpp
+  PROPERTIES COMPILE_OPTIONS "-mavx2;-mf16c;-ffp-contract=off")
+set_source_files_properties(
+  ${CMAKE_CURRENT_SOURCE_DIR}/gemm_lowbit_avx512vnni.cpp
+  PROPERTIES COMPILE_OPTIONS "-mavx512f;-mavx512bw;-mavx512vl;-mavx512vnni;-mf16c;-ffp-contract=off")

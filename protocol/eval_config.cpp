@@ -57,17 +57,36 @@ void to_json(nlohmann::json& j, const QuantOptions& q) {
        {"activations", q.activations},
        {"calibration", q.calibration},
        {"calibration_samples", q.calibration_samples},
-       {"percentile", q.percentile}};
+       {"percentile", q.percentile},
+       {"group_size", q.group_size}};
 }
 
+// Every field but scheme may be absent (int4 stores scheme and group_size
+// only): an absent one keeps its default.
 void from_json(const nlohmann::json& j, QuantOptions& q) {
   j.at("scheme").get_to(q.scheme);
-  j.at("granularity").get_to(q.granularity);
-  j.at("activations").get_to(q.activations);
-  j.at("calibration").get_to(q.calibration);
-  j.at("calibration_samples").get_to(q.calibration_samples);
-  j.at("percentile").get_to(q.percentile);
+  q.granularity = j.value("granularity", q.granularity);
+  q.activations = j.value("activations", q.activations);
+  q.calibration = j.value("calibration", q.calibration);
+  q.calibration_samples = j.value("calibration_samples", q.calibration_samples);
+  q.percentile = j.value("percentile", q.percentile);
+  q.group_size = j.value("group_size", q.group_size);
 }
+
+namespace {
+
+nlohmann::json quantization_json(const EvalConfig& c) {
+  if (c.precision == "int4") {
+    return {{"scheme", c.quant.scheme},
+            {"group_size", c.quant.group_size},
+            {"calibration_samples", c.quant.calibration_samples}};
+  }
+  nlohmann::json j = c.quant;
+  if (c.precision != "mixed") j.erase("group_size");  // mixed may run int4 layers
+  return j;
+}
+
+}  // namespace
 
 void to_json(nlohmann::json& j, const PruneOptions& p) {
   j = {{"method", p.method},
@@ -98,9 +117,13 @@ void from_json(const nlohmann::json& j, DistillOptions& d) {
 void to_json(nlohmann::json& j, const EvalConfig& c) {
   const nlohmann::json workload = c.workload == kWorkloadGemm ? nlohmann::json(c.gemm) : nlohmann::json(c.mlp);
   j = {{"workload", workload}, {"precision", c.precision}, {"bits", c.bits}, {"kernel", c.kernel}};
-  if (c.quantized()) j["quantization"] = c.quant;
+  if (c.quantized()) j["quantization"] = quantization_json(c);
   if (c.workload != kWorkloadGemm && c.prune.active()) j["pruning"] = c.prune;
   if (c.workload != kWorkloadGemm && c.distill.active()) j["distillation"] = c.distill;
+  if (c.precision == "mixed") {
+    j["mixed"] = c.mixed.automatic ? nlohmann::json{{"policy", "auto"}, {"budget", c.mixed.budget}}
+                                   : nlohmann::json{{"policy", c.mixed.policy}};
+  }
 }
 
 void from_json(const nlohmann::json& j, EvalConfig& c) {
@@ -116,6 +139,12 @@ void from_json(const nlohmann::json& j, EvalConfig& c) {
   if (j.contains("quantization")) j.at("quantization").get_to(c.quant);
   if (j.contains("pruning")) j.at("pruning").get_to(c.prune);
   if (j.contains("distillation")) j.at("distillation").get_to(c.distill);
+  if (j.contains("mixed")) {
+    const nlohmann::json& m = j.at("mixed");
+    c.mixed.automatic = m.at("policy").is_string();
+    if (!c.mixed.automatic) m.at("policy").get_to(c.mixed.policy);
+    c.mixed.budget = m.value("budget", 0.0);
+  }
 }
 
 std::string config_hash(const EvalConfig& config) {

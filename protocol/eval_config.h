@@ -49,6 +49,11 @@ struct GemmWorkload {
 // How weights (and, for the integer modes, activations) are quantized when
 // bits ≤ 8. Names as the CLI spells them. Part of the canonical config only
 // when bits ≤ 8: at 32 bits nothing is quantized and the hash must not move.
+// int4 reads only `scheme`, `group_size` and `calibration_samples` (the
+// training images whose statistics weight its weight search; its activations
+// are quantized per block on every call, never calibrated), so its canonical
+// JSON holds just those; every other mode's holds the rest and no group_size,
+// so hashes from before int4 existed stay as they were.
 struct QuantOptions {
   std::string scheme = "sym";           // weights: sym | asym
   std::string granularity = "channel";  // weights: channel | tensor
@@ -56,6 +61,8 @@ struct QuantOptions {
   std::string calibration = "mse";      // minmax | percentile | mse
   int calibration_samples = 1024;       // training images the calibration runs on
   double percentile = 99.99;            // for calibration = percentile
+  // int4 only: weights per scale (and zero point), along the input dimension: 32, 64 or 128.
+  int group_size = 32;
 
   friend bool operator==(const QuantOptions&, const QuantOptions&) = default;
 };
@@ -88,6 +95,17 @@ struct DistillOptions {
   friend bool operator==(const DistillOptions&, const DistillOptions&) = default;
 };
 
+// Precision mixed: a per-layer policy, given or chosen automatically. Part of
+// the canonical config only for precision mixed, as {"policy": [...]} or
+// {"policy": "auto", "budget": b} (the sweep's `mixed` group, verbatim).
+struct MixedOptions {
+  bool automatic = false;           // policy "auto": chosen on the validation split
+  std::vector<std::string> policy;  // one precision per weight layer when not automatic
+  double budget = 0.0;              // with automatic: the largest validation top-1 loss allowed
+
+  friend bool operator==(const MixedOptions&, const MixedOptions&) = default;
+};
+
 inline constexpr const char* kWorkloadMlp = "mlp";
 inline constexpr const char* kWorkloadGemm = "gemm";
 
@@ -101,6 +119,7 @@ struct EvalConfig {
   QuantOptions quant;           // read when bits ≤ 8
   PruneOptions prune;           // mlp only
   DistillOptions distill;       // mlp only: the base model is a distilled student
+  MixedOptions mixed;           // precision mixed only
 
   bool quantized() const { return bits != 32; }
 

@@ -21,7 +21,7 @@ namespace lowbit::protocol {
 
 // The modes `lowbit eval` can run today, in the order the CLI lists them.
 inline const std::vector<std::string>& precision_modes() {
-  static const std::vector<std::string> modes{"fp32", "bf16", "fp16", "int8", "fixed"};
+  static const std::vector<std::string> modes{"fp32", "bf16", "fp16", "int8", "int4", "fixed", "mixed"};
   return modes;
 }
 

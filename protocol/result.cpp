@@ -200,6 +200,8 @@ void to_json(nlohmann::json& j, const Result& r) {
     j["error"] = {{"max_rel", r.error->max_rel}};
     if (r.error->sqnr_db) j["error"]["sqnr_db"] = *r.error->sqnr_db;
   }
+  if (r.policy) j["policy"] = *r.policy;
+  if (r.candidates) j["candidates"] = *r.candidates;
   if (!r.latency.empty()) j["latency"] = r.latency;
   if (r.measurement) j["measurement"] = *r.measurement;
   if (r.context) j["context"] = *r.context;
@@ -242,6 +244,8 @@ void from_json(const nlohmann::json& j, Result& r) {
     r.error = GemmError{e.at("max_rel").get<double>(), std::nullopt};
     if (e.contains("sqnr_db")) r.error->sqnr_db = e.at("sqnr_db").get<double>();
   }
+  if (j.contains("policy")) r.policy = j.at("policy");
+  if (j.contains("candidates")) r.candidates = j.at("candidates");
   r.latency = j.value("latency", std::vector<Latency>{});
   if (j.contains("measurement")) r.measurement = j.at("measurement").get<Measurement>();
   if (j.contains("context")) r.context = j.at("context").get<Context>();

@@ -115,6 +115,10 @@ struct Result {
   std::string kernel;
   std::vector<LayerKernelResult> layers;
   std::optional<GemmError> error;  // gemm workload only
+  // precision mixed: the policy that ran and, for auto, every candidate tried (the result
+  // schema's `policy` and `candidates`, built by worker/mixed_policy.cpp).
+  std::optional<nlohmann::json> policy;
+  std::optional<nlohmann::json> candidates;
   std::vector<Latency> latency;
   std::optional<Measurement> measurement;
   std::optional<Context> context;

@@ -164,6 +164,7 @@ class SweepReader {
     o.calibration = q.value("calibration", o.calibration);
     o.calibration_samples = q.value("calibration_samples", o.calibration_samples);
     o.percentile = q.value("percentile", o.percentile);
+    o.group_size = q.value("group_size", o.group_size);
   }
 
   void read_distillation() {

@@ -36,14 +36,6 @@ struct PruningPoint {
 // measures, in one place. The options are those of `lowbit eval --distill-from`.
 using DistillationOptions = DistillOptions;
 
-struct MixedOptions {
-  bool automatic = false;           // policy "auto": chosen on the validation split
-  std::vector<std::string> policy;  // one precision per weight layer when not automatic
-  double budget = 0.0;              // with automatic: the largest validation top-1 loss allowed
-
-  friend bool operator==(const MixedOptions&, const MixedOptions&) = default;
-};
-
 struct SweepTags {
   std::string commit;
   std::string branch;

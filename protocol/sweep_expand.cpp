@@ -115,7 +115,10 @@ std::vector<Cell> build_cells(const Sweep& sweep) {
         c.bits = bits;
         Cell cell{std::move(c), json::object(), reason};
         if (sweep.distillation) cell.eval.distill = *sweep.distillation;
-        if (precision == "mixed" && sweep.mixed) cell.extras["mixed"] = mixed_config(*sweep.mixed);
+        if (precision == "mixed" && sweep.mixed) {
+          cell.eval.mixed = *sweep.mixed;  // eval's canonical JSON holds it too, the same
+          cell.extras["mixed"] = mixed_config(*sweep.mixed);
+        }
         cells.push_back(std::move(cell));
       }
     }

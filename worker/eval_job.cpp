@@ -7,6 +7,7 @@
 #include "kernels/library_info.h"
 #include "kernels/mlp.h"
 #include "worker/eval_steps.h"
+#include "worker/mixed_policy.h"
 #include "worker/prune_request.h"
 #include "worker/quant_request.h"
 #include "worker/target_detect.h"
@@ -21,6 +22,7 @@ kernels::EngineRequest engine_request(const EvalRequest& request,
   r.bits = c.bits;
   r.kernel = c.kernel;
   r.quant = to_quant_spec(c);
+  r.group_size = c.quant.group_size;
   r.calibration = calibration;
   r.isa_cap = request.isa_cap;
   return r;
@@ -56,12 +58,21 @@ std::string repro_command(const EvalRequest& request) {
                        p.method, p.finetune_epochs, p.schedule);
     if (p.method == "n:m") cmd += fmt::format(" --nm {}", p.nm);
   }
-  if (c.quantized()) {
+  if (c.quantized() && c.precision == "int4") {
+    // What int4 reads (protocol/eval_config.h); its activations take no options.
+    cmd += fmt::format(" --scheme {} --group-size {} --calibration-samples {}", c.quant.scheme,
+                       c.quant.group_size, c.quant.calibration_samples);
+  } else if (c.quantized()) {
     const protocol::QuantOptions& q = c.quant;
     cmd += fmt::format(" --scheme {} --granularity {} --activations {} --calibration {} "
                        "--calibration-samples {} --percentile {}",
                        q.scheme, q.granularity, q.activations, q.calibration, q.calibration_samples,
                        q.percentile);
+  }
+  if (c.precision == "mixed") {
+    cmd += c.mixed.automatic ? fmt::format(" --layer-precision auto --accuracy-budget {}", c.mixed.budget)
+                             : fmt::format(" --layer-precision {}", fmt::join(c.mixed.policy, ","));
+    if (c.quantized()) cmd += fmt::format(" --group-size {}", c.quant.group_size);
   }
   const kernels::LatencySettings& l = request.measurement.latency;
   cmd += fmt::format(" --precision {} --bits {} --kernel {} --threads {} --max-isa {} "
@@ -71,9 +82,29 @@ std::string repro_command(const EvalRequest& request) {
   return cmd;
 }
 
+namespace {
+
+// A mixed policy is per layer: it needs the MLP, one entry per weight layer, or auto with a
+// budget that is a fraction.
+void check_mixed(const protocol::EvalConfig& c) {
+  if (c.workload == protocol::kWorkloadGemm) {
+    throw std::invalid_argument("--precision mixed needs the mlp workload: its policy is per layer, a GEMM has one");
+  }
+  if (c.mixed.automatic) {
+    if (!(c.mixed.budget >= 0.0 && c.mixed.budget <= 1.0)) {
+      throw std::invalid_argument(fmt::format("--accuracy-budget must be a fraction in [0, 1], not {}", c.mixed.budget));
+    }
+    return;
+  }
+  given_policy(c, static_cast<int>(c.mlp.layers.size()) - 1);
+}
+
+}  // namespace
+
 protocol::Result run_eval(const EvalRequest& request) {
   // Input errors first, before any data is read or model trained.
   to_quant_spec(request.config);
+  if (request.config.precision == "mixed") check_mixed(request.config);
   if (request.config.prune.active()) {
     if (request.config.workload == protocol::kWorkloadGemm) {
       throw std::invalid_argument("pruning applies to the mlp workload, not to --gemm");

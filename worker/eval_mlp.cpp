@@ -10,6 +10,7 @@
 #include "kernels/model_cache.h"
 #include "worker/base_model.h"
 #include "worker/eval_steps.h"
+#include "worker/mixed_policy.h"
 #include "worker/prune_request.h"
 #include "worker/quant_request.h"
 
@@ -48,7 +49,24 @@ void run_mlp(const EvalRequest& request, protocol::Result& result) {
                          model.normalization, request.config.quant.calibration_samples);
   kernels::EngineRequest engine_req = engine_request(request, &calibration.set);
   engine_req.batch = *std::min_element(request.measurement.batches.begin(), request.measurement.batches.end());
-  kernels::EngineChoice choice = kernels::select_engine(model, engine_req);
+  kernels::EngineChoice choice;
+  if (std::string reason = protocol::unsupported_combination(request.config.precision, request.config.bits);
+      request.config.precision == "mixed" && !reason.empty()) {
+    choice.skip_reason = reason;
+  } else if (request.config.precision == "mixed") {
+    // Policies are scored on the validation split of the training set, never the test set.
+    const kernels::ImageSet validation = kernels::split_validation(data.train, spec.validation_images).validation;
+    const int ranked_batch = *std::max_element(request.measurement.batches.begin(), request.measurement.batches.end());
+    MixedChoice mixed = choose_mixed(model, engine_req, &calibration.set, request.config, validation, ranked_batch);
+    choice.engine = std::move(mixed.engine);
+    choice.skip_reason = mixed.skip_reason;
+    if (choice.engine) {
+      result.policy = std::move(mixed.policy);
+      result.candidates = std::move(mixed.candidates);
+    }
+  } else {
+    choice = kernels::select_engine(model, engine_req);
+  }
   if (!choice.engine) {
     result.status = protocol::kStatusSkipped;
     result.reason = choice.skip_reason;

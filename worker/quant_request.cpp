@@ -28,6 +28,9 @@ kernels::QuantSpec to_quant_spec(const protocol::EvalConfig& config) {
     throw std::invalid_argument(fmt::format("percentile must be in [50, 100], not {}", q.percentile));
   }
   spec.percentile = q.percentile;
+  if (q.group_size != 32 && q.group_size != 64 && q.group_size != 128) {
+    throw std::invalid_argument(fmt::format("group_size must be 32, 64 or 128, not {}", q.group_size));
+  }
   return spec;
 }
 

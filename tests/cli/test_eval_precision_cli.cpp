@@ -152,3 +152,153 @@ TEST_CASE("cli eval --gemm: every precision, its error against fp64 in line with
     CHECK(r["latency"][0]["batch"] == 9);
   }
 }
+
+TEST_CASE("cli eval: int4 runs packed 2-, 3- and 4-bit kernels on every layer and names them") {
+  TempDir cache("lowbit-cache");
+  for (const int bits : {4, 3, 2}) {
+    CAPTURE(bits);
+    const nlohmann::json r = eval_json(cache, "--precision int4 --bits " + std::to_string(bits));
+    CHECK(r["status"] == "passed");
+    const std::string prefix = "lowbit/q" + std::to_string(bits) + "_g32_";
+    CHECK(contains(r["kernel"], prefix));
+    REQUIRE(r["layers"].size() == 2);
+    for (const auto& layer : r["layers"]) CHECK(contains(layer["kernel"], prefix));
+    CHECK(r["weights"] == "real");
+    // b bits a weight plus a 2-byte scale and a 1-byte zero point per 32: far below fp32's 32.
+    CHECK(r["model_bytes"].get<int>() < kFp32Bytes / 4);
+    // Fewer bits lose more; 2 bits on a 2-epoch model loses a few points, never the model.
+    CHECK(r["accuracy"]["delta"].get<double>() > (bits == 2 ? -0.15 : -0.05));
+    const nlohmann::json& q = r["config"]["quantization"];
+    CHECK(q["scheme"] == "asym");  // int4's default (docs/precision.md)
+    CHECK(q["group_size"] == 32);
+    CHECK_FALSE(q.contains("activations"));  // int4 quantizes activations per block, every call
+    CHECK(contains(r["repro"], "--group-size 32"));
+  }
+  const nlohmann::json g128 = eval_json(cache, "--precision int4 --bits 4 --group-size 128 --scheme sym");
+  CHECK(g128["status"] == "passed");
+  CHECK(contains(g128["kernel"], "lowbit/q4_g128_"));
+  CHECK(g128["config"]["quantization"]["scheme"] == "sym");
+  CHECK(g128["config"]["quantization"]["group_size"] == 128);
+  // Forcing a tier runs it; the reference twin gives the same logits, so the same predictions.
+  const nlohmann::json portable = eval_json(cache, "--precision int4 --bits 3 --kernel portable");
+  const nlohmann::json ref = eval_json(cache, "--precision int4 --bits 3 --kernel ref");
+  CHECK(portable["kernel"] == "lowbit/q3_g32_portable");
+  CHECK(ref["kernel"] == "lowbit/q3_g32_ref");
+  CHECK(portable["accuracy"]["correct"] == ref["accuracy"]["correct"]);
+  // The repro line gives the same config and the same predictions.
+  std::string repro = portable["repro"].get<std::string>();
+  repro.replace(0, 6, kLowbit);
+  const auto again = run_command(repro + " --json --cache " + cache.path());
+  INFO(again.err);
+  REQUIRE(again.exit_code == 0);
+  const nlohmann::json copy = nlohmann::json::parse(again.out);
+  CHECK(copy["config_hash"] == portable["config_hash"]);
+  CHECK(copy["accuracy"]["correct"] == portable["accuracy"]["correct"]);
+}
+
+TEST_CASE("cli eval: int4 outside its table is skipped with the reason; a bad group size is exit 2") {
+  TempDir cache("lowbit-cache");
+  const nlohmann::json wide = eval_json(cache, "--precision int4 --bits 8");
+  CHECK(wide["status"] == "skipped");
+  CHECK(contains(wide["reason"], "int4 needs bits ≤ 4"));
+  const nlohmann::json full = eval_json(cache, "--precision int4 --bits 32");
+  CHECK(full["status"] == "skipped");
+  const nlohmann::json tensor = eval_json(cache, "--precision int4 --bits 4 --granularity tensor");
+  CHECK(tensor["status"] == "skipped");
+  CHECK(contains(tensor["reason"], "granularity tensor"));
+  const nlohmann::json forced = eval_json(cache, "--precision int4 --bits 4 --kernel onednn");
+  CHECK(forced["status"] == "skipped");
+  CHECK(contains(forced["reason"], "kernel onednn has no int4 path"));
+  for (const char* bad : {"--group-size 48", "--group-size 16", "--group-size 256"}) {
+    CAPTURE(bad);
+    const auto r = run_command(kLowbit + " eval --precision int4 --bits 4 " + bad);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("--group-size") != std::string::npos);
+    CHECK(r.out.empty());
+  }
+}
+
+TEST_CASE("cli eval --gemm: int4 at every width, its error in line with its bits") {
+  TempDir cache("lowbit-cache");
+  struct Case {
+    int bits;
+    double min_sqnr_db;  // b-bit group weights (≈ 6 dB a bit, less the clipping) and int8 activations
+  };
+  for (const Case c : {Case{4, 15.0}, Case{3, 10.0}, Case{2, 4.0}}) {
+    CAPTURE(c.bits);
+    const nlohmann::json r =
+        eval_json(cache, "--gemm 9,100,5 --precision int4 --bits " + std::to_string(c.bits), kQuick);
+    CHECK(r["status"] == "passed");
+    CHECK(contains(r["kernel"], "lowbit/q" + std::to_string(c.bits) + "_g32_"));
+    CHECK(r["error"]["sqnr_db"].get<double>() > c.min_sqnr_db);
+    CHECK(r["latency"][0]["batch"] == 9);
+  }
+}
+
+TEST_CASE("cli eval: mixed runs a given per-layer policy and names each layer's path") {
+  TempDir cache("lowbit-cache");
+  const nlohmann::json r = eval_json(cache, "--precision mixed --layer-precision fp32,int4:3");
+  CHECK(r["status"] == "passed");
+  CHECK(contains(r["kernel"], "mixed["));
+  REQUIRE(r["layers"].size() == 2);
+  CHECK(contains(r["layers"][1]["kernel"], "lowbit/q3_g32_"));
+  CHECK(r["policy"]["layers"] == nlohmann::json({"fp32", "int4:3"}));
+  CHECK(r["policy"]["chosen_by"] == "given");
+  CHECK_FALSE(r.contains("candidates"));
+  CHECK(r["config"]["mixed"]["policy"] == nlohmann::json({"fp32", "int4:3"}));
+  CHECK(r["config"]["bits"] == 4);  // mixed's default: the width of an unannotated int4 layer
+  CHECK(contains(r["repro"], "--layer-precision fp32,int4:3"));
+  CHECK(r["accuracy"]["delta"].get<double>() > -0.05);
+}
+
+TEST_CASE("cli eval: mixed auto picks the fastest policy within budget on the validation split") {
+  TempDir cache("lowbit-cache");
+  const double budget = 0.01;
+  const nlohmann::json r = eval_json(cache, "--precision mixed --layer-precision auto --accuracy-budget 0.01");
+  CHECK(r["status"] == "passed");
+  const nlohmann::json& p = r["policy"];
+  CHECK(p["chosen_by"] == "auto");
+  CHECK(p["validation_images"] == 1000);
+  CHECK(p["ranked_batch"] == 7);  // the largest timed batch
+  // Within budget on the split it was chosen on.
+  CHECK(p["validation_top1"].get<double>() >= p["baseline_validation_top1"].get<double>() - budget - 1e-12);
+  const nlohmann::json& candidates = r["candidates"];
+  REQUIRE(candidates.size() > 1);
+  int chosen = 0;
+  for (const auto& c : candidates) {
+    if (c.value("chosen", false)) {
+      ++chosen;
+      CHECK(c["within_budget"] == true);
+      CHECK(c["policy"] == p["layers"]);
+      REQUIRE(c.contains("median_us"));
+      // The fastest measured of those measured within budget.
+      for (const auto& other : candidates) {
+        if (other.contains("median_us")) CHECK(c["median_us"].get<double>() <= other["median_us"].get<double>());
+      }
+    }
+    CHECK(c["within_budget"] == (c["validation_delta"].get<double>() >= -budget));
+  }
+  CHECK(chosen == 1);
+  // Test-set figures are reported apart from the validation ones.
+  CHECK(r["accuracy"].contains("top1"));
+  CHECK(r["config"]["mixed"]["policy"] == "auto");
+  CHECK(r["config"]["mixed"]["budget"] == budget);
+}
+
+TEST_CASE("cli eval: bad mixed flags are exit 2 naming the flag") {
+  const char* bad[][2] = {{"--precision mixed", "--layer-precision"},
+                          {"--precision mixed --layer-precision fp32", "--layer-precision"},
+                          {"--precision mixed --layer-precision fp32,int4:9", "--layer-precision"},
+                          {"--precision mixed --layer-precision fp32,fixed", "--layer-precision"},
+                          {"--precision mixed --layer-precision auto", "--accuracy-budget"},
+                          {"--precision mixed --layer-precision auto --accuracy-budget 1.5", "--accuracy-budget"},
+                          {"--precision int8 --bits 8 --layer-precision fp32,int8", "--layer-precision"},
+                          {"--precision mixed --layer-precision fp32,int8 --gemm 4,8,4", "mixed"}};
+  for (const auto& b : bad) {
+    CAPTURE(b[0]);
+    const auto r = run_command(kLowbit + " eval --epochs 1 --layers 784,32,10 " + b[0]);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find(b[1]) != std::string::npos);
+    CHECK(r.out.empty());
+  }
+}

@@ -84,3 +84,16 @@ TEST_CASE("cli eval --prune: bad arguments are exit 2 naming the field, before a
     CHECK(r.err.find("epoch 1") == std::string::npos);  // nothing was trained
   }
 }
+
+TEST_CASE("cli eval --prune composes with int4: pruned weights stay exactly zero at every width") {
+  TempDir cache("lowbit-cache");
+  for (const int bits : {4, 2}) {
+    CAPTURE(bits);
+    const nlohmann::json r =
+        eval_json(cache, "--prune 0.8 --finetune-epochs 0 --precision int4 --bits " + std::to_string(bits));
+    CHECK(r["status"] == "passed");
+    CHECK(r["sparsity"].get<double>() >= 0.799);
+    CHECK(r["config"]["pruning"]["ratio"] == 0.8);
+    CHECK(r["config"]["quantization"]["group_size"] == 32);
+  }
+}

@@ -71,15 +71,17 @@ TEST_CASE("registry: combinations outside the bits × precision table are skippe
     CHECK(contains(c.skip_reason, std::string(integer) + " needs bits ≤ 8"));
   }
   CHECK(contains(f.select("fp32", 9).skip_reason, "bits must be 2..8 or 32"));
-  CHECK(contains(f.select("int4", 4).skip_reason, "no compute path for int4"));
+  CHECK(contains(f.select("int4", 8).skip_reason, "int4 needs bits ≤ 4"));
+  CHECK(contains(f.select("int4", 32).skip_reason, "int4 needs bits ≤ 4"));
   CHECK(contains(f.select("tf32", 32).skip_reason, "unknown precision"));
 }
 
 TEST_CASE("registry: auto never runs a reference twin") {
   const Fixture f;
-  for (const char* precision : {"fp32", "bf16", "fp16", "int8", "fixed"}) {
+  for (const char* precision : {"fp32", "bf16", "fp16", "int8", "int4", "fixed"}) {
     CAPTURE(precision);
-    const int bits = std::string(precision) == "int8" || std::string(precision) == "fixed" ? 8 : 32;
+    const std::string p = precision;
+    const int bits = p == "int4" ? 4 : p == "int8" || p == "fixed" ? 8 : 32;
     const EngineChoice c = f.select(precision, bits);
     CHECK(c.path != "ref");
     if (c.engine) CHECK_FALSE(is_reference_kernel(c.engine->kernel()));
@@ -148,6 +150,40 @@ TEST_CASE("registry: our own kernels respect the ISA cap") {
   CHECK_FALSE(fp16.engine);
   const EngineChoice twin = f.select("fixed", 8, "ref", "sse41");
   CHECK(twin.engine);
+}
+
+TEST_CASE("registry: int4 runs at 2..4 bits on the fastest tier the CPU and cap admit") {
+  const Fixture f;
+  for (const int bits : {2, 3, 4}) {
+    CAPTURE(bits);
+    const EngineChoice c = f.select("int4", bits);
+    REQUIRE(c.engine);
+    CHECK(c.engine->weights() == "real");
+    CHECK(contains(c.engine->kernel(), "lowbit/q" + std::to_string(bits) + "_g32_"));
+    CHECK(c.path == (c.engine->kernel().ends_with("_avx512_vnni") ? "avx512" : c.engine->kernel().ends_with("_avx2") ? "avx2" : "portable"));
+  }
+  // The portable tier is real code, not a twin: under a cap below AVX2 auto takes it.
+  const EngineChoice capped = f.select("int4", 4, "auto", "sse41");
+  REQUIRE(capped.engine);
+  CHECK(capped.path == "portable");
+  CHECK(capped.engine->kernel() == "lowbit/q4_g32_portable");
+  const EngineChoice avx2_capped = f.select("int4", 4, "avx2", "sse41");
+  CHECK_FALSE(avx2_capped.engine);
+  CHECK(contains(avx2_capped.skip_reason, "cap"));
+  const EngineChoice twin = f.select("int4", 3, "ref");
+  REQUIRE(twin.engine);
+  CHECK(twin.engine->kernel() == "lowbit/q3_g32_ref");
+  EngineRequest r;
+  r.precision = "int4";
+  r.bits = 4;
+  r.group_size = 128;
+  const EngineChoice g128 = select_engine(f.model, r);
+  REQUIRE(g128.engine);
+  CHECK(contains(g128.engine->kernel(), "_g128_"));
+  r.quant.granularity = QuantGranularity::kPerTensor;
+  const EngineChoice tensor = select_engine(f.model, r);
+  CHECK_FALSE(tensor.engine);
+  CHECK(contains(tensor.skip_reason, "granularity tensor"));
 }
 
 TEST_CASE("registry: bf16 where oneDNN cannot is skipped with oneDNN's reason, never fp32") {

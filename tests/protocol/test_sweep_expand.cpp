@@ -57,16 +57,27 @@ json job_document(const lowbit::protocol::PlannedJob& job, const Sweep& sweep) {
   return doc;
 }
 
-TEST_CASE("the seed sweep: 45 grid points, 39 jobs, the 32-bit integer points skipped") {
+TEST_CASE("the seed sweep: 63 grid points, 45 jobs, what the bits table excludes skipped") {
   const Expansion e = expanded(lowbit::testing::seed_sweep());
   REQUIRE(e.prepare);
   CHECK(e.prepare->kind == JobKind::kPrepare);
-  CHECK(e.variants.size() + e.skipped.size() == 3 * 3 * 5);
-  CHECK(e.variants.size() == 39);
-  REQUIRE(e.skipped.size() == 6);  // int8 and fixed at 32 bits, for each of 3 pruning ratios
+  CHECK(e.variants.size() + e.skipped.size() == 3 * 3 * 7);
+  CHECK(e.variants.size() == 45);
+  // For each of 3 pruning ratios: int8, fixed, int4 and mixed at 32 bits; int4 at 8 bits, and
+  // mixed at 8 bits (its policy has an int4 layer).
+  REQUIRE(e.skipped.size() == 18);
   CHECK(count_reason(e, "int8 needs bits ≤ 8") == 3);
   CHECK(count_reason(e, "fixed needs bits ≤ 8") == 3);
-  for (const auto& s : e.skipped) CHECK(s.config.at("bits") == 32);
+  CHECK(count_reason(e, "int4 needs bits ≤ 4") == 6);
+  CHECK(count_reason(e, "mixed needs bits ≤ 8") == 3);
+  CHECK(count_reason(e, "the mixed policy runs int4 layers") == 3);
+  for (const auto& v : e.variants) {
+    if (v.config.at("precision") == "int4") {
+      CHECK(v.config.at("bits") == 4);
+      CHECK(v.config.at("quantization").at("group_size") == 32);
+    }
+    if (v.config.at("precision") == "mixed") CHECK(v.config.at("mixed").at("policy") == json({"int4", "int8"}));
+  }
 }
 
 TEST_CASE("grid order is target, pruning, bits, precision, and every config is canonical") {
@@ -228,8 +239,8 @@ TEST_CASE("every job of a rich sweep matches schemas/job.schema.json") {
 TEST_CASE("every file in examples/ validates and expands to jobs, the variants' configs as eval reads them") {
   const std::map<std::string, std::size_t> expected_jobs{
       // 3 pruning × (fp32 32, fp16 32, bf16 32, fp32/fp16/bf16 8 and 4 simulated, int8 and fixed 8
-      // and 4): 3 × (3 + 6 + 4)
-      {"seed-sweep.json", 3 * 13},
+      // and 4, int4 4, mixed 8 and 4): 3 × (3 + 6 + 4 + 1 + 1)
+      {"seed-sweep.json", 3 * 15},
       // 3 shapes × (5 precisions at 8 bits + 3 float precisions at 32)
       {"gemm-sweep.json", 3 * 8},
       // 2 targets × 2 pruning × (fp32 32, fp32 8, int8 8, fixed 8)
