@@ -87,6 +87,27 @@ TEST_CASE("a worker SIGKILLed in the middle of a job: the job is requeued and fi
   CHECK(sweep_status(client, id).at("counts").at("failed") == 0);
 }
 
+TEST_CASE("a worker SIGTERMed mid-job gives its lease back: the job is requeued at once, same attempt") {
+  TempDir dir("lowbit-sigterm-worker");
+  // A TTL far longer than the test: only the given-back lease can requeue the job in time.
+  Coordinator coordinator(dir.path(), {"--lease-ttl", "600"});
+  CoordinatorClient client(coordinator.url(), "");
+  nlohmann::json sweep = gemm_sweep(1, 300);
+  sweep["axes"]["precision"] = {"fp32"};
+  sweep["axes"]["bits"] = {32};
+  const std::int64_t id = submit(client, sweep);
+  auto a = start_worker(dir.path(), coordinator.url(), "a", shared_cache());
+  REQUIRE(wait_until([&] { return sweep_status(client, id).at("counts").at("leased") == 1; }, 20));
+  const int status = a->kill(SIGTERM);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(a->log().find("given back") != std::string::npos);
+  CHECK(sweep_status(client, id).at("counts").at("queued") == 1);
+  auto b = start_worker(dir.path(), coordinator.url(), "b", shared_cache());
+  REQUIRE(wait_until([&] { return sweep_finished(client, id); }, 30));
+  check_exactly_once(client, id);
+}
+
 TEST_CASE("the coordinator SIGKILLed mid-sweep and restarted on the same file: the sweep completes") {
   TempDir dir("lowbit-kill-coordinator");
   auto coordinator = std::make_unique<Coordinator>(dir.path(), std::vector<std::string>{"--lease-ttl", "1"});
