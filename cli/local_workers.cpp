@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,6 +40,10 @@ void LocalWorkers::start(std::size_t i) {
     sigset_t none;
     sigemptyset(&none);
     ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
+    // A worker must not outlive its `lowbit run` (killed by a CI timeout, say) and retry a dead
+    // coordinator forever.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() == 1) ::_exit(1);
     ::dup2(log, STDOUT_FILENO);
     ::dup2(log, STDERR_FILENO);
     ::execv("/proc/self/exe", argv.data());
@@ -54,8 +59,14 @@ int LocalWorkers::restart_exited() {
   for (std::size_t i = 0; i < pids_.size(); ++i) {
     if (pids_[i] <= 0) continue;
     int status = 0;
-    if (::waitpid(pids_[i], &status, WNOHANG) == pids_[i]) {
-      spdlog::warn("worker {} (pid {}) exited ({}); starting it again, log {}", i + 1, pids_[i],
+    if (const pid_t pid = pids_[i]; ::waitpid(pid, &status, WNOHANG) == pid) {
+      pids_[i] = -1;
+      if (++restarts_[i] > kMaxRestarts) {
+        spdlog::error("worker {} exited {} times; not starting it again (log {})", i + 1, restarts_[i],
+                      specs_[i].log_path);
+        continue;
+      }
+      spdlog::warn("worker {} (pid {}) exited ({}); starting it again, log {}", i + 1, pid,
                    WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
                                        : "status " + std::to_string(WEXITSTATUS(status)),
                    specs_[i].log_path);

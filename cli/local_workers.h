@@ -1,7 +1,7 @@
 #pragma once
 // The worker processes `lowbit run` starts on this host: each is this same
 // executable as `lowbit worker`, with its log in a file of its own. A worker
-// that dies is started again, so a run finishes even when one crashes.
+// that dies is started again (up to a limit), so a run finishes even when one crashes.
 
 #include <sys/types.h>
 
@@ -31,6 +31,10 @@ class LocalWorkers {
   void start(std::size_t i);
   std::vector<LocalWorkerSpec> specs_;
   std::vector<pid_t> pids_;
+  std::vector<int> restarts_ = std::vector<int>(specs_.size(), 0);
+  // A worker that keeps dying (a bad flag, an ISA cap the CPU lacks) is given up on rather than
+  // restarted in a loop; a run that loses every worker stops making progress and says so.
+  static constexpr int kMaxRestarts = 10;
 };
 
 }  // namespace lowbit::cli

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <chrono>
 #include <thread>
 
 #include "cli/commands.h"
@@ -69,6 +70,18 @@ void run(WorkerCommandOptions& o, char** argv) {
     spdlog::info("{}: stopping", received == SIGTERM ? "SIGTERM" : "SIGINT");
     if (const std::int64_t lease = state->current_lease.load(); lease != 0) {
       worker::release_lease(options, state->worker_id.load(), lease);
+    } else {
+      // Idle, or a lease request in flight: the loop sees `stop` when it returns and hands
+      // back any job it got. Wait for that (one long-poll at most), then leave regardless.
+      const auto deadline = std::chrono::steady_clock::now() +
+                            std::chrono::duration<double>(options.lease_wait_s + 12.0);
+      while (std::chrono::steady_clock::now() < deadline) {
+        if (const std::int64_t started = state->current_lease.load(); started != 0) {
+          worker::release_lease(options, state->worker_id.load(), started);  // it started one anyway
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
     }
     spdlog::default_logger()->flush();
     std::_Exit(kExitOk);  // the job thread holds no state worth unwinding; the kernel frees the rest

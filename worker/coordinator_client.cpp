@@ -64,19 +64,44 @@ CoordinatorClient::CoordinatorClient(const std::string& url, std::string token,
 
 CoordinatorClient::~CoordinatorClient() = default;
 
+namespace {
+
+// Runs one asynchronous operation to completion on `ioc`. Beast's stream timeouts apply only to
+// asynchronous calls, so every step goes through here: a coordinator that stops answering
+// without closing the socket ends in a timeout instead of a worker blocked forever.
+template <typename Start>
+void run_until_done(net::io_context& ioc, Start&& start) {
+  beast::error_code result;
+  bool done = false;
+  start([&](beast::error_code ec, auto&&...) {
+    result = ec;
+    done = true;
+  });
+  ioc.restart();
+  ioc.run();
+  if (!done) result = net::error::operation_aborted;
+  if (result) throw boost::system::system_error(result);
+}
+
+}  // namespace
+
 HttpAnswer CoordinatorClient::exchange(const std::string& method, const std::string& target,
                                        const std::string& body, const std::string& content_type,
                                        std::optional<std::chrono::milliseconds> timeout) {
+  const auto deadline = timeout.value_or(timeout_);
   // A kept-alive connection the server has since closed fails on first use: one retry on a
-  // fresh connection tells that apart from a coordinator that is really gone.
+  // fresh connection tells that apart from a coordinator that is really gone. Only a request
+  // that never got out is retried, so a POST the server received is never sent twice.
   for (int attempt = 0;; ++attempt) {
     const bool reused = connection_ && connection_->open;
+    bool sent = false;
     try {
       if (!reused) {
         connection_ = std::make_unique<Connection>();
         net::ip::tcp::resolver resolver(connection_->ioc);
-        connection_->stream.expires_after(timeout.value_or(timeout_));
-        connection_->stream.connect(resolver.resolve(where_.host, std::to_string(where_.port)));
+        const auto endpoints = resolver.resolve(where_.host, std::to_string(where_.port));
+        connection_->stream.expires_after(deadline);
+        run_until_done(connection_->ioc, [&](auto handler) { connection_->stream.async_connect(endpoints, handler); });
         connection_->open = true;
       }
       http::request<http::string_body> req{http::string_to_verb(method), target, 11};
@@ -86,19 +111,22 @@ HttpAnswer CoordinatorClient::exchange(const std::string& method, const std::str
       if (!content_type.empty()) req.set(http::field::content_type, content_type);
       req.body() = body;
       req.prepare_payload();
-      connection_->stream.expires_after(timeout.value_or(timeout_));
-      http::write(connection_->stream, req);
+      connection_->stream.expires_after(deadline);
+      run_until_done(connection_->ioc, [&](auto handler) { http::async_write(connection_->stream, req, handler); });
+      sent = true;
       beast::flat_buffer buffer;
       http::response_parser<http::string_body> parser;
       parser.body_limit(std::size_t{1} << 31);
-      http::read(connection_->stream, buffer, parser);
+      run_until_done(connection_->ioc, [&](auto handler) { http::async_read(connection_->stream, buffer, parser, handler); });
       auto res = parser.release();
       if (!res.keep_alive()) connection_.reset();
       return {static_cast<int>(res.result_int()), std::move(res.body()),
               std::string(res[http::field::content_type])};
     } catch (const boost::system::system_error& e) {
       connection_.reset();
-      if (!reused || attempt > 0) {
+      // A closed keep-alive connection shows up as end of stream before any answer byte.
+      const bool stale = reused && (!sent || e.code() == http::error::end_of_stream);
+      if (!stale || attempt > 0) {
         throw Unreachable(fmt::format("coordinator {}: {} {}: {}", url_, method, target, e.code().message()));
       }
     }
@@ -114,6 +142,14 @@ nlohmann::json CoordinatorClient::json_or_throw(const HttpAnswer& answer) {
     }
   }
   if (answer.status >= 200 && answer.status < 300) return doc;
+  // 503 (overloaded) and 500 (a database batch rolled back, nothing changed) say "try again":
+  // callers retry them as they retry a coordinator they cannot reach.
+  if (answer.status >= 500) {
+    const std::string message = doc.is_object() && doc.contains("error") && doc["error"].is_object()
+                                    ? doc["error"].value("message", "")
+                                    : "";
+    throw Unreachable(fmt::format("coordinator {}: HTTP {}: {}", url_, answer.status, message));
+  }
   if (doc.is_object() && doc.contains("error") && doc["error"].is_object()) {
     const nlohmann::json& e = doc["error"];
     throw ApiError(answer.status, e.value("message", "error " + std::to_string(answer.status)),

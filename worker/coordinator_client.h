@@ -1,9 +1,10 @@
 #pragma once
 // The coordinator's HTTP API as a worker and the remote CLI call it: JSON in,
 // JSON out, the token as `Authorization: Bearer`, one keep-alive connection,
-// a deadline on every exchange. A 4xx/5xx answer is an ApiError carrying the
-// coordinator's error shape; a coordinator that cannot be reached is
-// Unreachable, which callers retry with backoff.
+// a deadline on every exchange. A 4xx answer is an ApiError carrying the
+// coordinator's error shape; a coordinator that cannot be reached, does not
+// answer in time, or answers 5xx (overloaded, nothing changed) is Unreachable,
+// which callers retry with backoff.
 
 #include <chrono>
 #include <cstdint>

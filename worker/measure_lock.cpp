@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -17,8 +18,13 @@ namespace lowbit::worker {
 namespace {
 
 int open_lock_file(const std::filesystem::path& path) {
-  // 0666: every user of the host shares the lock (the umask may narrow it).
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+  // flock needs no write access: open an existing file read-only, so a lock file another user
+  // created (0644 after their umask, or refused to O_CREAT in a sticky /tmp) still works.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) {
+    fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0666);
+    if (fd >= 0) ::fchmod(fd, 0666);  // every user of the host shares it, whatever our umask
+  }
   if (fd < 0) {
     throw std::runtime_error(
         fmt::format("measure lock {}: cannot open: {}", path.string(), std::strerror(errno)));

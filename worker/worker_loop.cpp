@@ -182,6 +182,10 @@ int run_worker(const WorkerOptions& options, WorkerState& state) {
       continue;
     }
     if (job.is_null()) continue;  // 204: nothing to do within the wait
+    if (state.stop.load()) {  // told to stop while the lease was on its way: hand it back
+      release_lease(options, state.worker_id.load(), job.at("lease").at("id").get<std::int64_t>());
+      break;
+    }
     run_job(job, client, options, state);
     ++jobs;
   }

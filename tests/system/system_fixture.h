@@ -80,7 +80,13 @@ class Process {
     pid_ = -1;
     return status;
   }
-  bool running() const { return pid_ > 0 && ::waitpid(pid_, nullptr, WNOHANG) == 0; }
+  // Reaps the process if it has exited, so a later kill() never signals a reused pid.
+  bool running() {
+    if (pid_ <= 0) return false;
+    if (::waitpid(pid_, nullptr, WNOHANG) == 0) return true;
+    pid_ = -1;
+    return false;
+  }
   std::string log() const { return read_text(log_); }
 
  private:
@@ -114,11 +120,13 @@ class Coordinator {
   std::unique_ptr<Process> process_;
 };
 
-// A worker of the coordinator at `url`, with fast reconnects and short long-polls.
+// A worker of the coordinator at `url`, with fast reconnects and short long-polls. Each has a
+// measurement lock of its own: a SIGSTOPped worker keeps its flock, and the tests stop workers
+// mid-measurement on purpose.
 inline std::unique_ptr<Process> start_worker(const std::string& dir, const std::string& url, const std::string& name,
                                              const std::string& cache, std::vector<std::string> extra = {}) {
   std::vector<std::string> args{"--coordinator", url,   "--name",      name,  "--cache",    cache,
-                                "--lease-wait",  "0.5", "--backoff-max", "0.2", "--measure-lock", dir + "/measure.lock"};
+                                "--lease-wait",  "0.5", "--backoff-max", "0.2", "--measure-lock", dir + "/" + name + ".lock"};
   args.insert(args.end(), extra.begin(), extra.end());
   return std::make_unique<Process>("worker", args, dir + "/" + name + ".log");
 }

@@ -75,7 +75,8 @@ TEST_CASE("lowbit run: a sweep in, every job done once, schema-valid results and
 
 TEST_CASE("a worker SIGKILLed in the middle of a job: the job is requeued and finished by another") {
   TempDir dir("lowbit-kill-worker");
-  Coordinator coordinator(dir.path(), {"--lease-ttl", "0.5"});
+  // TTLs of a few seconds: a loaded CI machine can stall a healthy worker's heartbeat for a while.
+  Coordinator coordinator(dir.path(), {"--lease-ttl", "2", "--max-attempts", "10"});
   CoordinatorClient client(coordinator.url(), "");
   const std::int64_t id = submit(client, gemm_sweep(1, 300));  // each job measures ≥ 2 × 300 ms
   auto a = start_worker(dir.path(), coordinator.url(), "a", shared_cache());
@@ -110,7 +111,7 @@ TEST_CASE("a worker SIGTERMed mid-job gives its lease back: the job is requeued 
 
 TEST_CASE("the coordinator SIGKILLed mid-sweep and restarted on the same file: the sweep completes") {
   TempDir dir("lowbit-kill-coordinator");
-  auto coordinator = std::make_unique<Coordinator>(dir.path(), std::vector<std::string>{"--lease-ttl", "1"});
+  auto coordinator = std::make_unique<Coordinator>(dir.path(), std::vector<std::string>{"--lease-ttl", "3", "--max-attempts", "10"});
   const std::string url = coordinator->url();
   std::int64_t id = 0;
   {
@@ -123,7 +124,7 @@ TEST_CASE("the coordinator SIGKILLed mid-sweep and restarted on the same file: t
     return sweep_status(client, id).at("counts").at("done").get<int>() >= 1;
   }, 30));
   coordinator->process().kill(SIGKILL);
-  coordinator = std::make_unique<Coordinator>(dir.path(), std::vector<std::string>{"--lease-ttl", "1"},
+  coordinator = std::make_unique<Coordinator>(dir.path(), std::vector<std::string>{"--lease-ttl", "3", "--max-attempts", "10"},
                                               url.substr(7));  // the same port: the worker reconnects
   CoordinatorClient client(url, "");
   REQUIRE(wait_until([&] { return sweep_finished(client, id); }, 60));
@@ -156,7 +157,7 @@ TEST_CASE("an avx2-capped worker never gets a job for another ISA; that job wait
 
 TEST_CASE("a worker SIGSTOPped past its lease: its late result is refused, the other worker's stands") {
   TempDir dir("lowbit-sigstop");
-  Coordinator coordinator(dir.path(), {"--lease-ttl", "0.5"});
+  Coordinator coordinator(dir.path(), {"--lease-ttl", "2", "--max-attempts", "10"});
   CoordinatorClient client(coordinator.url(), "");
   nlohmann::json sweep = gemm_sweep(1, 300);
   sweep["axes"]["precision"] = {"fp32"};
@@ -166,7 +167,7 @@ TEST_CASE("a worker SIGSTOPped past its lease: its late result is refused, the o
   REQUIRE(wait_until([&] { return sweep_status(client, id).at("counts").at("leased") == 1; }, 20));
   a->signal(SIGSTOP);
   auto b = start_worker(dir.path(), coordinator.url(), "b", shared_cache());
-  REQUIRE(wait_until([&] { return sweep_finished(client, id); }, 30));
+  REQUIRE(wait_until([&] { return sweep_finished(client, id); }, 60));
   a->signal(SIGCONT);
   REQUIRE(wait_until([&] { return a->log().find("refused (409)") != std::string::npos; }, 20));
   check_exactly_once(client, id);
@@ -175,7 +176,7 @@ TEST_CASE("a worker SIGSTOPped past its lease: its late result is refused, the o
 
 TEST_CASE("churn: 60 short jobs, 3 workers, one SIGKILLed and restarted every 2 s: 60 results, none twice") {
   TempDir dir("lowbit-churn");
-  Coordinator coordinator(dir.path(), {"--lease-ttl", "0.5", "--max-attempts", "20"});
+  Coordinator coordinator(dir.path(), {"--lease-ttl", "1.5", "--max-attempts", "20"});
   CoordinatorClient client(coordinator.url(), "");
   const std::int64_t id = submit(client, gemm_sweep(10, 20));
   REQUIRE(sweep_status(client, id).at("jobs") == 60);
