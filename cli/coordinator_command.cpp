@@ -4,12 +4,12 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <charconv>
 #include <cmath>
 #include <iostream>
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/serve_options.h"
 #include "coordinator/http_server.h"
 #include "coordinator/scheduler.h"
 #include "coordinator/store.h"
@@ -34,36 +34,12 @@ struct UsageError : std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
-// "HOST:PORT", the host an IPv4 or a bracketed IPv6 address.
-std::pair<std::string, std::uint16_t> parse_listen(const std::string& text) {
-  const std::size_t colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0) {
-    throw UsageError(fmt::format("--listen: \"{}\" is not HOST:PORT", text));
-  }
-  std::string host = text.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  boost::system::error_code bad_host;
-  coordinator::http_api::net::ip::make_address(host, bad_host);
-  if (bad_host) throw UsageError(fmt::format("--listen: \"{}\" is not an IP address", host));
-  const std::string port_text = text.substr(colon + 1);
-  unsigned port = 0;
-  const auto [end, ec] =
-      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() ||
-      port > 65535) {
-    throw UsageError(fmt::format("--listen: port \"{}\" is not a number in 0..65535", port_text));
-  }
-  return {host, static_cast<std::uint16_t>(port)};
-}
-
 coordinator::TimeMs to_ms(double seconds) {
   return static_cast<coordinator::TimeMs>(std::llround(seconds * 1000.0));
 }
 
 void run_coordinator(const CoordinatorOptions& o) {
-  auto [host, port] = parse_listen(o.listen);
+  const auto [host, port] = parse_listen(o.listen);
   coordinator::http_api::ServerOptions server_options;
   server_options.host = host;
   server_options.port = port;
@@ -82,9 +58,7 @@ void run_coordinator(const CoordinatorOptions& o) {
   scheduler_options.max_attempts = o.max_attempts;
   scheduler_options.job_timeout_ms = to_ms(o.job_timeout_s);
   scheduler_options.max_grid_points = o.max_grid;
-  // Reap often enough that a silent worker's job is requeued within about a quarter TTL.
-  server_options.reap_interval = std::chrono::milliseconds(
-      std::clamp<coordinator::TimeMs>(scheduler_options.lease_ttl_ms / 4, 10, 1000));
+  server_options.reap_interval = reap_interval(scheduler_options.lease_ttl_ms);
 
   coordinator::Store store(o.db, {.durable = o.durable});
   coordinator::Scheduler scheduler(store, scheduler_options);
@@ -134,7 +108,7 @@ void add_coordinator_command(CLI::App& app) {
     try {
       run_coordinator(*options);
       set_exit_code(kExitOk);
-    } catch (const UsageError& e) {
+    } catch (const std::invalid_argument& e) {  // UsageError, and --listen's errors
       std::cerr << "lowbit coordinator: " << e.what() << "\n";
       set_exit_code(kExitUsage);
     }

@@ -20,6 +20,7 @@
 #include "cli/local_workers.h"
 #include "cli/progress_bar.h"
 #include "cli/results_table.h"
+#include "cli/serve_options.h"
 #include "coordinator/http_server.h"
 #include "coordinator/scheduler.h"
 #include "coordinator/store.h"
@@ -51,18 +52,6 @@ struct RunOptions {
 struct UsageError : std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
-
-std::pair<std::string, std::uint16_t> parse_host_port(const std::string& text) {
-  const std::size_t colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0) throw UsageError(fmt::format("--listen: \"{}\" is not HOST:PORT", text));
-  try {
-    const int port = std::stoi(text.substr(colon + 1));
-    if (port < 0 || port > 65535) throw std::out_of_range("port");
-    return {text.substr(0, colon), static_cast<std::uint16_t>(port)};
-  } catch (const std::exception&) {
-    throw UsageError(fmt::format("--listen: \"{}\" has no port in 0..65535", text));
-  }
-}
 
 nlohmann::json read_sweep_file(const std::string& path) {
   std::ifstream in(path);
@@ -118,7 +107,7 @@ int run(const RunOptions& o) {
       throw UsageError(fmt::format("--worker-isa: unknown ISA cap \"{}\"", isa));
     }
   }
-  auto [host, port] = parse_host_port(o.listen.empty() ? (o.no_serve ? "127.0.0.1:0" : "127.0.0.1:8080") : o.listen);
+  const auto [host, port] = parse_listen(o.listen.empty() ? (o.no_serve ? "127.0.0.1:0" : "127.0.0.1:8080") : o.listen);
   watch_signals();  // before any thread starts, so that every thread inherits the blocked set
 
   coordinator::SchedulerOptions scheduler_options;
@@ -128,8 +117,7 @@ int run(const RunOptions& o) {
   coordinator::http_api::ServerOptions server_options;
   server_options.host = host;
   server_options.port = port;
-  server_options.reap_interval = std::chrono::milliseconds(
-      std::clamp<coordinator::TimeMs>(scheduler_options.lease_ttl_ms / 4, 10, 1000));
+  server_options.reap_interval = reap_interval(scheduler_options.lease_ttl_ms);
   coordinator::Store store(o.db);
   coordinator::Scheduler scheduler(store, scheduler_options);
   coordinator::http_api::Server server({store, scheduler}, server_options);
@@ -221,7 +209,7 @@ void add_run_command(CLI::App& app) {
   cmd->callback([options] {
     try {
       set_exit_code(run(*options));
-    } catch (const UsageError& e) {
+    } catch (const std::invalid_argument& e) {  // UsageError, and --listen's errors
       std::cerr << "lowbit run: " << e.what() << "\n";
       set_exit_code(kExitUsage);
     }

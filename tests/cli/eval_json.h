@@ -3,7 +3,9 @@
 // schema-valid result document it printed.
 #include <doctest/doctest.h>
 
+#include <initializer_list>
 #include <string>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -21,6 +23,20 @@ inline nlohmann::json eval_json_ok(const std::string& command) {
   static const auto schema = lowbit::protocol::JsonSchema::load("result");
   for (const auto& e : schema.validate(result)) FAIL_CHECK(e.to_string());
   return result;
+}
+
+// Each {flags, what the message must name} is `lowbit eval` exit 2 with that message, nothing on
+// stdout, and nothing trained: bad input is refused before any work.
+inline void expect_eval_usage_errors(const std::string& cache_dir,
+                                     std::initializer_list<std::pair<const char*, const char*>> cases) {
+  for (const auto& [flags, named] : cases) {
+    CAPTURE(std::string(flags));
+    const auto r = run_command(std::string(LOWBIT_BINARY) + " eval --cache " + cache_dir + " --epochs 1 " + flags);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find(named) != std::string::npos);
+    CHECK(r.out.empty());
+    CHECK(r.err.find("epoch 1") == std::string::npos);  // nothing was trained
+  }
 }
 
 }  // namespace lowbit::testing

@@ -11,7 +11,6 @@
 #include "tests/cli/eval_json.h"
 #include "tests/support/subprocess.h"
 
-using lowbit::testing::run_command;
 using lowbit::testing::TempDir;
 
 namespace {
@@ -93,19 +92,11 @@ TEST_CASE("cli eval --distill-from composes with pruning and quantization of the
 
 TEST_CASE("cli eval --distill-from: bad arguments are exit 2 naming the field, before any training") {
   TempDir cache("lowbit-cache");
-  const char* bad[][2] = {{"--distill-from 100,64,10", "distill-from"},
-                          {"--distill-from 784,64,7", "distill-from"},
-                          {"--distill-from 784", "distill-from"},
-                          {"--distill-from 784,x,10", "--distill-from"},
-                          {"--distill-from 784,64,10 --alpha 1.5", "--alpha"},
-                          {"--distill-from 784,64,10 --temperature 0", "--temperature"},
-                          {"--gemm 4,8,4 --distill-from 784,64,10", "--distill-from"}};
-  for (const auto& b : bad) {
-    CAPTURE(std::string(b[0]));
-    const auto r = run_command(kLowbit + " eval --cache " + cache.path() + " --epochs 1 " + b[0]);
-    CHECK(r.exit_code == 2);
-    CHECK(r.err.find(b[1]) != std::string::npos);
-    CHECK(r.out.empty());
-    CHECK(r.err.find("epoch 1") == std::string::npos);  // nothing was trained
-  }
+  lowbit::testing::expect_eval_usage_errors(cache.path(), {{"--distill-from 100,64,10", "distill-from"},
+                                            {"--distill-from 784,64,7", "distill-from"},
+                                            {"--distill-from 784", "distill-from"},
+                                            {"--distill-from 784,x,10", "--distill-from"},
+                                            {"--distill-from 784,64,10 --alpha 1.5", "--alpha"},
+                                            {"--distill-from 784,64,10 --temperature 0", "--temperature"},
+                                            {"--gemm 4,8,4 --distill-from 784,64,10", "--distill-from"}});
 }

@@ -10,7 +10,6 @@
 #include "tests/cli/eval_json.h"
 #include "tests/support/subprocess.h"
 
-using lowbit::testing::run_command;
 using lowbit::testing::TempDir;
 
 namespace {
@@ -68,21 +67,13 @@ TEST_CASE("cli eval --prune composes with quantization: zeros stay zero in int8"
 
 TEST_CASE("cli eval --prune: bad arguments are exit 2 naming the field, before any training") {
   TempDir cache("lowbit-cache");
-  const char* bad[][2] = {{"--prune 1.0", "ratio"},
-                          {"--prune -0.1", "ratio"},
-                          {"--prune 0.3 --prune-method n:m", "ratio"},
-                          {"--prune-method n:m --nm 5:4", "nm"},
-                          {"--prune 0.999 --prune-method structured", "ratio"},
-                          {"--prune-method pyramid", "--prune-method"},
-                          {"--gemm 4,8,4 --prune 0.5", "pruning"}};
-  for (const auto& b : bad) {
-    CAPTURE(std::string(b[0]));
-    const auto r = run_command(kLowbit + " eval --cache " + cache.path() + " --epochs 1 " + b[0]);
-    CHECK(r.exit_code == 2);
-    CHECK(r.err.find(b[1]) != std::string::npos);
-    CHECK(r.out.empty());
-    CHECK(r.err.find("epoch 1") == std::string::npos);  // nothing was trained
-  }
+  lowbit::testing::expect_eval_usage_errors(cache.path(), {{"--prune 1.0", "ratio"},
+                                            {"--prune -0.1", "ratio"},
+                                            {"--prune 0.3 --prune-method n:m", "ratio"},
+                                            {"--prune-method n:m --nm 5:4", "nm"},
+                                            {"--prune 0.999 --prune-method structured", "ratio"},
+                                            {"--prune-method pyramid", "--prune-method"},
+                                            {"--gemm 4,8,4 --prune 0.5", "pruning"}});
 }
 
 TEST_CASE("cli eval --prune composes with int4: pruned weights stay exactly zero at every width") {
