@@ -9,27 +9,19 @@
 #include <string>
 #include <vector>
 
-#include "kernels/engine_fp32.h"
-#include "kernels/gemm.h"
-#include "kernels/library_info.h"
-#include "kernels/random.h"
-#include "kernels/train.h"
+#include "bench/bench_support.h"
+#include "kernels/engine/engine_fp32.h"
+#include "kernels/gemm/gemm.h"
+#include "kernels/base/library_info.h"
+#include "kernels/base/random.h"
+#include "kernels/train/train.h"
 
 using namespace lowbit::kernels;
 
 namespace {
 
-int bench_threads() {
-  const char* env = std::getenv("LOWBIT_BENCH_THREADS");
-  return env != nullptr ? std::max(1, std::atoi(env)) : 1;
-}
-
-std::vector<float> random_input(int batch, int features, std::uint64_t seed) {
-  Rng rng(seed);
-  std::vector<float> x(static_cast<std::size_t>(batch) * static_cast<std::size_t>(features));
-  for (float& v : x) v = static_cast<float>(rng.normal());
-  return x;
-}
+using lowbit::bench::bench_threads;
+using lowbit::bench::random_input;
 
 template <bool kReference>
 void BM_mlp_forward(benchmark::State& state) {

@@ -1,4 +1,4 @@
-// The int4 path's packed low-bit kernels (kernels/engine_int4.h) against fp32 and int8, same
+// The int4 path's packed low-bit kernels (kernels/engine/engine_int4.h) against fp32 and int8, same
 // run, same threads (LOWBIT_BENCH_THREADS, default 1), with the ratios its bars are about
 // printed at the end:
 //   - a 1 × 4096 × 4096 GEMV (one layer, batch 1: memory-bound): fp32 OpenBLAS vs int4 at 4, 3
@@ -9,7 +9,7 @@
 // (kInt4Scheme: the default, chosen on accuracy at 4 bits, G = 32).
 // Every engine's answer is checked before timing: fp32 and int4 at batch 1 against their
 // reference twins, int4 at batch 64 against the portable tier (itself checked bit for bit
-// against the reference by tests/kernels/test_gemm_lowbit.cpp), int8 against its reference twin.
+// against the reference by tests/kernels/gemm/test_gemm_lowbit.cpp), int8 against its reference twin.
 // Engines are built once per case and kept: quantizing 4096 × 4096 with the search takes a second.
 // Run: build/bench/bench_int4 [--benchmark_filter=...] [--benchmark_repetitions=5]
 #include <benchmark/benchmark.h>
@@ -25,49 +25,35 @@
 #include <string>
 #include <vector>
 
-#include "kernels/engine_fp32.h"
-#include "kernels/engine_int4.h"
-#include "kernels/engine_int8_avx2.h"
-#include "kernels/engine_onednn_int8.h"
-#include "kernels/int8_reference.h"
-#include "kernels/library_info.h"
-#include "kernels/random.h"
-#include "kernels/train.h"
+#include "bench/bench_support.h"
+#include "bench/twin_check.h"
+#include "kernels/engine/engine_fp32.h"
+#include "kernels/engine/engine_int4.h"
+#include "kernels/engine/engine_int8_avx2.h"
+#include "kernels/engine/engine_onednn_int8.h"
+#include "kernels/engine/int8_reference.h"
+#include "kernels/base/library_info.h"
+#include "kernels/base/random.h"
+#include "kernels/train/train.h"
 
 using namespace lowbit::kernels;
 
 namespace {
 
+using lowbit::bench::agrees;
+using lowbit::bench::Built;
+using lowbit::bench::sizes_name;
+using lowbit::bench::bench_threads;
+using lowbit::bench::random_input;
+
 constexpr QuantScheme kInt4Scheme = QuantScheme::kAsymmetric;
-
-int bench_threads() {
-  const char* env = std::getenv("LOWBIT_BENCH_THREADS");
-  return env != nullptr ? std::max(1, std::atoi(env)) : 1;
-}
-
-std::vector<float> random_input(int batch, int features, std::uint64_t seed) {
-  Rng rng(seed);
-  std::vector<float> x(static_cast<std::size_t>(batch) * static_cast<std::size_t>(features));
-  for (float& v : x) v = static_cast<float>(rng.normal());
-  return x;
-}
 
 const std::vector<std::vector<int>>& shapes() {
   static const std::vector<std::vector<int>> list{{4096, 4096}, {784, 512, 256, 10}};
   return list;
 }
 
-std::string shape_name(int index) {
-  std::string name;
-  for (int size : shapes()[static_cast<std::size_t>(index)]) name += (name.empty() ? "" : "-") + std::to_string(size);
-  return name;
-}
-
-struct Built {
-  std::unique_ptr<InferenceEngine> engine;
-  std::unique_ptr<InferenceEngine> twin;  // what the engine must agree with
-  double tolerance = 0.0;                 // relative to the logits' scale; 0: bit for bit
-};
+std::string shape_name(int index) { return sizes_name(shapes()[static_cast<std::size_t>(index)]); }
 
 using Factory = std::function<Built(const Mlp&, const CalibrationSet&, int batch)>;
 
@@ -101,16 +87,6 @@ const std::map<std::string, Factory>& factories() {
       {"int4_q4_g128", int4(4, 128)}, {"int4_q3_g128", int4(3, 128)}, {"int4_q2_g128", int4(2, 128)},
   };
   return map;
-}
-
-bool agrees(const std::vector<float>& got, const std::vector<float>& want, double tolerance) {
-  if (tolerance == 0.0) return std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0;
-  double scale = 0.0;
-  for (float v : want) scale = std::max(scale, std::fabs(static_cast<double>(v)));
-  for (std::size_t i = 0; i < got.size(); ++i) {
-    if (std::fabs(static_cast<double>(got[i]) - want[i]) > tolerance * (1.0 + scale)) return false;
-  }
-  return true;
 }
 
 // One engine per case, built and checked on the first call: Google Benchmark calls a case

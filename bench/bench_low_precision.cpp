@@ -4,7 +4,7 @@
 //   - int8 vs fp32 at batch 1 on 784-128-10 (per-call activation quantization included);
 //   - bf16 vs fp32 on a 1024³ GEMM (skipped with oneDNN's reason where bf16 cannot run);
 //   - oneDNN's int8 alone vs our AVX2 int8 GEMM over small batches: where they cross is
-//     kInt8SmallBatchAuto (kernels/int8_reference.h).
+//     kInt8SmallBatchAuto (kernels/engine/int8_reference.h).
 // Every engine's answer is checked against its reference twin before timing.
 // Run: build/bench_low_precision [--benchmark_filter=...] [--benchmark_min_time=0.2]
 #include <benchmark/benchmark.h>
@@ -18,19 +18,23 @@
 #include <string>
 #include <vector>
 
-#include "kernels/engine_fixed.h"
-#include "kernels/engine_fp16.h"
-#include "kernels/engine_fp32.h"
-#include "kernels/engine_int8_avx2.h"
-#include "kernels/engine_onednn_bf16.h"
-#include "kernels/engine_onednn_int8.h"
-#include "kernels/int8_reference.h"
+#include "kernels/engine/engine_fixed.h"
+#include "kernels/engine/engine_fp16.h"
+#include "kernels/engine/engine_fp32.h"
+#include "kernels/engine/engine_int8_avx2.h"
+#include "kernels/engine/engine_onednn_bf16.h"
+#include "kernels/engine/engine_onednn_int8.h"
+#include "kernels/engine/int8_reference.h"
 #include "bench/bench_support.h"
-#include "kernels/library_info.h"
-#include "kernels/random.h"
-#include "kernels/train.h"
+#include "bench/twin_check.h"
+#include "kernels/base/library_info.h"
+#include "kernels/base/random.h"
+#include "kernels/train/train.h"
 
 using namespace lowbit::kernels;
+using lowbit::bench::agrees;
+using lowbit::bench::Built;
+using lowbit::bench::sizes_name;
 using lowbit::bench::bench_threads;
 using lowbit::bench::random_input;
 using lowbit::bench::RatioReporter;
@@ -42,17 +46,7 @@ const std::vector<std::vector<int>>& shapes() {
   return list;
 }
 
-std::string shape_name(int index) {
-  std::string name;
-  for (int size : shapes()[static_cast<std::size_t>(index)]) name += (name.empty() ? "" : "-") + std::to_string(size);
-  return name;
-}
-
-struct Built {
-  std::unique_ptr<InferenceEngine> engine;
-  std::unique_ptr<InferenceEngine> twin;  // what the engine must agree with
-  double tolerance = 0.0;                 // relative to the logits' scale
-};
+std::string shape_name(int index) { return sizes_name(shapes()[static_cast<std::size_t>(index)]); }
 
 using Factory = std::function<Built(const Mlp&, const CalibrationSet&)>;
 
@@ -92,15 +86,6 @@ const std::map<std::string, Factory>& factories() {
        }},
   };
   return map;
-}
-
-bool agrees(const std::vector<float>& got, const std::vector<float>& want, double tolerance) {
-  double scale = 0.0;
-  for (float v : want) scale = std::max(scale, std::fabs(static_cast<double>(v)));
-  for (std::size_t i = 0; i < got.size(); ++i) {
-    if (std::fabs(static_cast<double>(got[i]) - want[i]) > tolerance * (1.0 + scale)) return false;
-  }
-  return true;
 }
 
 void BM_forward(benchmark::State& state, const std::string& mode) {

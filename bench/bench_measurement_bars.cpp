@@ -13,24 +13,21 @@
 #include <cstdlib>
 #include <vector>
 
-#include "kernels/engine.h"
-#include "kernels/engine_fp32.h"
-#include "kernels/latency.h"
-#include "kernels/library_info.h"
-#include "kernels/random.h"
-#include "kernels/statistics.h"
-#include "kernels/train.h"
+#include "bench/bench_support.h"
+#include "kernels/base/epilogue.h"
+#include "kernels/engine/engine.h"
+#include "kernels/engine/engine_fp32.h"
+#include "kernels/measure/latency.h"
+#include "kernels/base/library_info.h"
+#include "kernels/base/random.h"
+#include "kernels/measure/statistics.h"
+#include "kernels/train/train.h"
 
 using namespace lowbit::kernels;
 
 namespace {
 
-std::vector<float> random_inputs(std::size_t count, std::uint64_t seed) {
-  Rng rng(seed);
-  std::vector<float> x(count);
-  for (float& v : x) v = static_cast<float>(rng.normal());
-  return x;
-}
+using lowbit::bench::random_normal;
 
 void report_pair(const char* what, const LatencyStats& a, const LatencyStats& b) {
   const MannWhitneyResult mw = mann_whitney_u(a.samples_us, b.samples_us);
@@ -53,13 +50,13 @@ int main(int argc, char** argv) {
 
   // Inputs rotate through more than the last-level cache, as lowbit eval does.
   const int slots1 = rotation_slots(784 * 4, llc);
-  const std::vector<float> x1 = random_inputs(static_cast<std::size_t>(slots1) * 784, 2);
+  const std::vector<float> x1 = random_normal(static_cast<std::size_t>(slots1) * 784, 2);
   std::vector<float> hidden(128);
   std::vector<float> logits(1024 * 10);
   const int slots64 = rotation_slots(64 * 784 * 4, llc);
-  const std::vector<float> x64 = random_inputs(static_cast<std::size_t>(slots64) * 64 * 784, 3);
+  const std::vector<float> x64 = random_normal(static_cast<std::size_t>(slots64) * 64 * 784, 3);
   const int slots1024 = rotation_slots(1024 * 784 * 4, llc);
-  const std::vector<float> x1024 = random_inputs(static_cast<std::size_t>(slots1024) * 1024 * 784, 4);
+  const std::vector<float> x1024 = random_normal(static_cast<std::size_t>(slots1024) * 1024 * 784, 4);
   const DenseLayer& l0 = model.layers[0];
   const DenseLayer& l1 = model.layers[1];
 

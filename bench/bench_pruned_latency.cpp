@@ -13,13 +13,13 @@
 #include <string>
 #include <vector>
 
-#include "kernels/engine_fp32.h"
-#include "kernels/engine_sparse.h"
+#include "kernels/engine/engine_fp32.h"
+#include "kernels/engine/engine_sparse.h"
 #include "bench/bench_support.h"
-#include "kernels/library_info.h"
-#include "kernels/prune.h"
-#include "kernels/random.h"
-#include "kernels/train.h"
+#include "kernels/base/library_info.h"
+#include "kernels/prune/prune.h"
+#include "kernels/base/random.h"
+#include "kernels/train/train.h"
 
 using namespace lowbit::kernels;
 using lowbit::bench::bench_threads;

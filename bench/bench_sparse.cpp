@@ -1,4 +1,4 @@
-// Dense OpenBLAS sgemm against the CSR sparse kernel (kernels/sparse_csr.h) across weight
+// Dense OpenBLAS sgemm against the CSR sparse kernel (kernels/gemm/sparse_csr.h) across weight
 // sparsity 0.5 .. 0.99 at batch 1, 64 and 1024: two single layers (784→128, the reference
 // model's first layer, and 512→256) and the whole 784-128-10 model through the fp32 engines.
 // After the runs it prints, per shape and batch, the break-even sparsity: where the sparse time
@@ -19,33 +19,25 @@
 #include <tuple>
 #include <vector>
 
-#include "kernels/engine_fp32.h"
-#include "kernels/engine_sparse.h"
-#include "kernels/gemm.h"
-#include "kernels/library_info.h"
-#include "kernels/prune.h"
-#include "kernels/random.h"
-#include "kernels/sparse_csr.h"
-#include "kernels/train.h"
+#include "bench/bench_support.h"
+#include "kernels/engine/engine_fp32.h"
+#include "kernels/engine/engine_sparse.h"
+#include "kernels/gemm/gemm.h"
+#include "kernels/base/library_info.h"
+#include "kernels/prune/prune.h"
+#include "kernels/base/random.h"
+#include "kernels/gemm/sparse_csr.h"
+#include "kernels/train/train.h"
 
 using namespace lowbit::kernels;
 
 namespace {
 
+using lowbit::bench::bench_threads;
+using lowbit::bench::random_normal;
+
 constexpr double kSparsities[] = {0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99};
 constexpr int kBatches[] = {1, 64, 1024};
-
-int bench_threads() {
-  const char* env = std::getenv("LOWBIT_BENCH_THREADS");
-  return env != nullptr ? std::max(1, std::atoi(env)) : 1;
-}
-
-std::vector<float> random_normal(std::size_t count, std::uint64_t seed) {
-  Rng rng(seed);
-  std::vector<float> x(count);
-  for (float& v : x) v = static_cast<float>(rng.normal());
-  return x;
-}
 
 // A random outputs × inputs matrix with exactly round(sparsity · size) zeros at random places.
 std::vector<float> random_sparse_weights(int outputs, int inputs, double sparsity,

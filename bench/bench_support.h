@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/random.h"
+#include "kernels/base/random.h"
 
 namespace lowbit::bench {
 
@@ -20,12 +20,17 @@ inline int bench_threads() {
   return env != nullptr ? std::max(1, std::atoi(env)) : 1;
 }
 
-// batch × features standard normal values from `seed`.
-inline std::vector<float> random_input(int batch, int features, std::uint64_t seed) {
+// `count` standard normal values from `seed`.
+inline std::vector<float> random_normal(std::size_t count, std::uint64_t seed) {
   kernels::Rng rng(seed);
-  std::vector<float> x(static_cast<std::size_t>(batch) * static_cast<std::size_t>(features));
+  std::vector<float> x(count);
   for (float& v : x) v = static_cast<float>(rng.normal());
   return x;
+}
+
+// batch × features standard normal values from `seed`.
+inline std::vector<float> random_input(int batch, int features, std::uint64_t seed) {
+  return random_normal(static_cast<std::size_t>(batch) * static_cast<std::size_t>(features), seed);
 }
 
 // Keeps each benchmark's adjusted real time by its registered name.

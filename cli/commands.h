@@ -4,12 +4,21 @@
 
 #include <CLI/CLI.hpp>
 
+#include <stdexcept>
+
 namespace lowbit::cli {
 
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailed = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitRegression = 3;
+
+// Bad input found after CLI11 has parsed the flags (a file that is not a sweep, flags that
+// exclude each other): the message names the flag or file and the reason, and the command exits
+// with kExitUsage. A std::invalid_argument, so one catch also takes the parsers' own errors.
+struct UsageError : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
 
 // argv is kept for commands that re-execute the process (--max-isa).
 void add_eval_command(CLI::App& app, char** argv);

@@ -1,6 +1,7 @@
 // `lowbit coordinator`: the HTTP API over a SQLite file. Argument parsing and start-up only; the
-// server is coordinator/http_server.h. The bound URL is the first line on stderr (DESIGN.md
-// "CLI contract"), so scripts and tests can start it on port 0 and read where it listens.
+// server is coordinator/http_server.h. The bound URL is the first line on stderr
+// (docs/coordinator.md "`lowbit coordinator`"), so scripts and tests can start it on port 0 and
+// read where it listens.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -28,10 +29,6 @@ struct CoordinatorOptions {
   bool durable = false;
   std::int64_t max_grid = protocol::kDefaultMaxGridPoints;
   int threads = 1;
-};
-
-struct UsageError : std::invalid_argument {
-  using std::invalid_argument::invalid_argument;
 };
 
 coordinator::TimeMs to_ms(double seconds) {

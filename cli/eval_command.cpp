@@ -7,16 +7,10 @@
 #include <thread>
 
 #include "cli/commands.h"
-#include "cli/gbench_json.h"
+#include "worker/gbench_json.h"
 #include "cli/result_printer.h"
-#include "kernels/dataset.h"
-#include "kernels/engine_registry.h"
-#include "kernels/gemm_workload.h"
-#include "kernels/idx_reader.h"
-#include "kernels/model_cache.h"
-#include "kernels/mlp.h"
-#include "kernels/prune.h"
 #include "protocol/eval_config.h"
+#include "worker/eval_inputs.h"
 #include "worker/eval_job.h"
 #include "worker/isa_cap.h"
 #include "worker/measure_lock.h"
@@ -32,7 +26,7 @@ struct EvalOptions {
   std::string batches = "1,64,1024";
   std::string gemm;
   std::string distill_from;
-  std::string data_dir = kernels::default_fashion_mnist_dir().string();
+  std::string data_dir = worker::default_data_dir().string();
   std::string cache_dir;
   std::string max_isa = "native";
   std::string measure_lock = worker::default_measure_lock_path().string();
@@ -47,11 +41,6 @@ struct EvalOptions {
   CLI::Option* budget_option = nullptr;
 };
 
-// Bad input: the message names the flag; exit code 2.
-struct UsageError : std::invalid_argument {
-  using std::invalid_argument::invalid_argument;
-};
-
 void parse_workload(EvalOptions& o) {
   worker::EvalRequest& request = o.request;
   if (!o.gemm.empty()) {
@@ -62,9 +51,8 @@ void parse_workload(EvalOptions& o) {
       throw UsageError("--distill-from: distillation trains an mlp student; --gemm has no model");
     }
     try {
-      const kernels::GemmProblem p = kernels::parse_gemm_problem(o.gemm);
+      request.config.gemm = worker::parse_gemm_shape(o.gemm);
       request.config.workload = protocol::kWorkloadGemm;
-      request.config.gemm = {p.m, p.k, p.n};
     } catch (const std::invalid_argument& e) {
       throw UsageError(fmt::format("--gemm: {}", e.what()));
     }
@@ -72,18 +60,18 @@ void parse_workload(EvalOptions& o) {
     return;
   }
   try {
-    request.config.mlp.layers = kernels::parse_layer_sizes(o.layers);
+    request.config.mlp.layers = worker::parse_layer_sizes(o.layers);
   } catch (const std::invalid_argument& e) {
     throw UsageError(fmt::format("--layers: {}", e.what()));
   }
   try {
-    request.measurement.batches = kernels::parse_size_list(o.batches);
+    request.measurement.batches = worker::parse_size_list(o.batches);
   } catch (const std::invalid_argument& e) {
     throw UsageError(fmt::format("--batch: {}", e.what()));
   }
   if (!o.distill_from.empty()) {
     try {
-      request.config.distill.teacher = kernels::parse_layer_sizes(o.distill_from);
+      request.config.distill.teacher = worker::parse_layer_sizes(o.distill_from);
     } catch (const std::invalid_argument& e) {
       throw UsageError(fmt::format("--distill-from: {}", e.what()));
     }
@@ -93,7 +81,7 @@ void parse_workload(EvalOptions& o) {
   protocol::PruneOptions& prune = request.config.prune;
   if (prune.method == "n:m") {
     try {
-      const double implied = kernels::nm_ratio(kernels::parse_nm(prune.nm));
+      const double implied = worker::nm_pattern_ratio(prune.nm);
       if (prune.ratio == 0.0) prune.ratio = implied;
     } catch (const std::invalid_argument& e) {
       throw UsageError(fmt::format("--nm: {}", e.what()));
@@ -157,13 +145,13 @@ int run(EvalOptions& o, char** argv) {
   request.isa_cap = o.max_isa;
   request.data_dir = o.data_dir;
   if (o.measure_lock != "off") request.measure_lock = o.measure_lock;
-  request.cache_dir = o.cache_dir.empty() ? kernels::default_cache_dir() : std::filesystem::path(o.cache_dir);
+  request.cache_dir = o.cache_dir.empty() ? worker::default_cache_dir() : std::filesystem::path(o.cache_dir);
   request.threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 
   protocol::Result result;
   try {
     result = worker::run_eval(request);
-  } catch (const kernels::DataError& e) {
+  } catch (const worker::DataError& e) {
     std::cerr << "lowbit eval: data: " << e.what() << "\n";
     return kExitUsage;
   } catch (const std::invalid_argument& e) {
@@ -174,7 +162,7 @@ int run(EvalOptions& o, char** argv) {
   if (format == "json") {
     std::cout << nlohmann::json(result).dump(2) << "\n";
   } else if (format == "gbench-json") {
-    std::cout << to_gbench_json(result).dump(2) << "\n";
+    std::cout << worker::to_gbench_json(result).dump(2) << "\n";
   } else {
     print_result(std::cout, result);
   }
@@ -187,7 +175,7 @@ void add_eval_command(CLI::App& app, char** argv) {
   auto options = std::make_shared<EvalOptions>();
   EvalOptions& o = *options;
   protocol::MlpTraining& t = o.request.config.mlp.training;
-  kernels::LatencySettings& l = o.request.measurement.latency;
+  auto& l = o.request.measurement.latency;
   auto* cmd = app.add_subcommand("eval", "evaluate one variant: accuracy and latency, one result");
 
   cmd->add_option("--layers", o.layers, "MLP layer sizes, input first")->capture_default_str()->group("Workload");
@@ -206,7 +194,7 @@ void add_eval_command(CLI::App& app, char** argv) {
   cmd->add_option("--train-threads", t.threads, "threads for training (part of the model's identity)")->capture_default_str()->check(CLI::PositiveNumber)->group("Training");
   cmd->add_option("--cache", o.cache_dir, "model and peak cache folder (default $XDG_CACHE_HOME/lowbit or ~/.cache/lowbit)")->group("Training");
 
-  cmd->add_option("--precision", o.request.config.precision, "compute precision")->capture_default_str()->check(CLI::IsMember(protocol::precision_modes()))->group("Variant");
+  cmd->add_option("--precision", o.request.config.precision, "compute precision")->capture_default_str()->check(CLI::IsMember(worker::precision_modes()))->group("Variant");
   cmd->add_option("--bits", o.request.config.bits, "weight bit width (32: no integer quantization)")->capture_default_str()->check(CLI::IsMember({2, 3, 4, 5, 6, 7, 8, 32}))->group("Variant");
   protocol::PruneOptions& pr = o.request.config.prune;
   cmd->add_option("--prune", pr.ratio, "fraction of the weights to remove, in [0, 1) (n:m: 1 − n/m)")->capture_default_str()->group("Variant");
@@ -231,7 +219,7 @@ void add_eval_command(CLI::App& app, char** argv) {
   cmd->add_option("--group-size", q.group_size, "int4: weights per group scale and zero point")->capture_default_str()->check(CLI::IsMember({32, 64, 128}))->group("Variant");
   cmd->add_option("--percentile", q.percentile, "clipping percentile for --calibration percentile")->capture_default_str()->check(CLI::Range(50.0, 100.0))->group("Variant");
   std::vector<std::string> kernels_allowed{"auto"};
-  for (const std::string& p : kernels::engine_paths()) kernels_allowed.push_back(p);
+  for (const std::string& p : worker::compute_paths()) kernels_allowed.push_back(p);
   cmd->add_option("--kernel", o.request.config.kernel, "force a compute path")->capture_default_str()->check(CLI::IsMember(kernels_allowed))->group("Variant");
 
   o.batch_option = cmd->add_option("--batch", o.batches, "batch sizes to time")->capture_default_str()->group("Measurement");

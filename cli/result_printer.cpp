@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
-#include "kernels/mlp.h"
+#include "worker/eval_inputs.h"
 
 namespace lowbit::cli {
 
@@ -13,7 +13,7 @@ void print_result(std::ostream& out, const protocol::Result& r) {
     fmt::print(out, "workload    gemm M={} K={} N={}\n", c.gemm.m, c.gemm.k, c.gemm.n);
   } else {
     fmt::print(out, "model       {} mlp on {}, {} epochs, seed {}\n",
-               kernels::format_layer_sizes(c.mlp.layers), c.mlp.dataset, c.mlp.training.epochs,
+               worker::format_layer_sizes(c.mlp.layers), c.mlp.dataset, c.mlp.training.epochs,
                c.mlp.training.seed);
   }
   fmt::print(out, "variant     precision {}, bits {}, kernel {}\n", c.precision, c.bits, c.kernel);
@@ -30,7 +30,7 @@ void print_result(std::ostream& out, const protocol::Result& r) {
   }
   if (r.distillation) {
     fmt::print(out, "distilled   from {} (teacher top-1 {:.4f}); the student from scratch {:.4f}\n",
-               kernels::format_layer_sizes(r.config.distill.teacher), r.distillation->teacher_top1,
+               worker::format_layer_sizes(r.config.distill.teacher), r.distillation->teacher_top1,
                r.distillation->scratch_top1);
   }
   if (r.status != protocol::kStatusSkipped) {

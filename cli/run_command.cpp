@@ -24,8 +24,8 @@
 #include "coordinator/http_server.h"
 #include "coordinator/scheduler.h"
 #include "coordinator/store.h"
-#include "kernels/dataset.h"
 #include "protocol/pareto.h"
+#include "worker/eval_inputs.h"
 #include "worker/backoff.h"
 #include "worker/coordinator_client.h"
 #include "worker/isa_cap.h"
@@ -45,12 +45,8 @@ struct RunOptions {
   double job_timeout_s = 3600;
   int worker_threads = 1;
   std::vector<std::string> worker_isa{"native"};
-  std::string data_dir = kernels::default_fashion_mnist_dir().string();
+  std::string data_dir = worker::default_data_dir().string();
   std::string cache_dir;
-};
-
-struct UsageError : std::invalid_argument {
-  using std::invalid_argument::invalid_argument;
 };
 
 nlohmann::json read_sweep_file(const std::string& path) {
@@ -99,65 +95,72 @@ std::vector<LocalWorkerSpec> worker_specs(const RunOptions& o, const std::string
 
 long count(const nlohmann::json& status, const char* state) { return status.at("counts").value(state, 0L); }
 
-int run(const RunOptions& o) {
-  const nlohmann::json sweep = read_sweep_file(o.sweep_file);
+void check_worker_isa(const RunOptions& o) {
+  const auto names = worker::isa_cap_names();
   for (const std::string& isa : o.worker_isa) {
-    const auto names = worker::isa_cap_names();
     if (std::find(names.begin(), names.end(), isa) == names.end()) {
       throw UsageError(fmt::format("--worker-isa: unknown ISA cap \"{}\"", isa));
     }
   }
-  const auto [host, port] = parse_listen(o.listen.empty() ? (o.no_serve ? "127.0.0.1:0" : "127.0.0.1:8080") : o.listen);
-  watch_signals();  // before any thread starts, so that every thread inherits the blocked set
+}
 
-  coordinator::SchedulerOptions scheduler_options;
-  scheduler_options.lease_ttl_ms = static_cast<coordinator::TimeMs>(o.lease_ttl_s * 1000);
-  scheduler_options.max_attempts = o.max_attempts;
-  scheduler_options.job_timeout_ms = static_cast<coordinator::TimeMs>(o.job_timeout_s * 1000);
-  coordinator::http_api::ServerOptions server_options;
-  server_options.host = host;
-  server_options.port = port;
-  server_options.reap_interval = reap_interval(scheduler_options.lease_ttl_ms);
-  coordinator::Store store(o.db);
-  coordinator::Scheduler scheduler(store, scheduler_options);
-  coordinator::http_api::Server server({store, scheduler}, server_options);
-  std::cerr << server.url() << std::endl;  // the contract: the bound URL first on stderr
-  server.start();
-
-  worker::CoordinatorClient client(server.url(), "");
-  nlohmann::json submitted;
-  try {
-    submitted = client.post("/api/v1/sweeps", sweep);
-  } catch (const worker::ApiError& e) {
-    throw UsageError(fmt::format("{}: {}", o.sweep_file, e.what()));
+// The coordinator `run` embeds: store, scheduler and HTTP server on the --listen address,
+// serving from construction on.
+struct EmbeddedCoordinator {
+  EmbeddedCoordinator(const RunOptions& o, const std::string& host, std::uint16_t port)
+      : store(o.db), scheduler(store, scheduler_options(o)), server({store, scheduler}, server_options(host, port, o)) {
+    std::cerr << server.url() << std::endl;  // the contract: the bound URL first on stderr
+    server.start();
   }
-  const std::int64_t id = submitted.at("id").get<std::int64_t>();
-  spdlog::info("sweep {}: {} jobs, {} grid points skipped; {} workers, logs {}.worker-N.log", id,
-               submitted.at("jobs").get<long>(), submitted.at("skipped").size(), o.workers, o.db);
 
+  static coordinator::SchedulerOptions scheduler_options(const RunOptions& o) {
+    coordinator::SchedulerOptions options;
+    options.lease_ttl_ms = static_cast<coordinator::TimeMs>(o.lease_ttl_s * 1000);
+    options.max_attempts = o.max_attempts;
+    options.job_timeout_ms = static_cast<coordinator::TimeMs>(o.job_timeout_s * 1000);
+    return options;
+  }
+
+  static coordinator::http_api::ServerOptions server_options(const std::string& host,
+                                                              std::uint16_t port,
+                                                              const RunOptions& o) {
+    coordinator::http_api::ServerOptions options;
+    options.host = host;
+    options.port = port;
+    options.reap_interval = reap_interval(scheduler_options(o).lease_ttl_ms);
+    return options;
+  }
+
+  coordinator::Store store;
+  coordinator::Scheduler scheduler;
+  coordinator::http_api::Server server;
+};
+
+// Runs local workers until the sweep is over (or Ctrl-C), drawing the progress bar; returns the
+// sweep's last status.
+nlohmann::json wait_for_sweep(const RunOptions& o, worker::CoordinatorClient& client,
+                              const std::string& url, std::int64_t id) {
   nlohmann::json status;
-  {
-    LocalWorkers workers(worker_specs(o, server.url()));
-    ProgressBar progress(std::cerr, ::isatty(STDERR_FILENO) == 1);
-    for (;;) {
-      status = client.get(fmt::format("/api/v1/sweeps/{}", id));
-      const long failed = count(status, "failed") + count(status, "cancelled");
-      std::string note;
-      if (!status.at("waiting").empty()) note = status.at("waiting").dump();
-      progress.update(count(status, "done") + failed, status.at("jobs").get<long>(), failed, note);
-      if (status.at("state") != "running" || interrupted().load()) break;
-      workers.restart_exited();
-      worker::sleep_unless_stopped(0.2, interrupted());
-    }
-    progress.finish();
-    workers.stop();
+  LocalWorkers workers(worker_specs(o, url));
+  ProgressBar progress(std::cerr, ::isatty(STDERR_FILENO) == 1);
+  for (;;) {
+    status = client.get(fmt::format("/api/v1/sweeps/{}", id));
+    const long failed = count(status, "failed") + count(status, "cancelled");
+    std::string note;
+    if (!status.at("waiting").empty()) note = status.at("waiting").dump();
+    progress.update(count(status, "done") + failed, status.at("jobs").get<long>(), failed, note);
+    if (status.at("state") != "running" || interrupted().load()) break;
+    workers.restart_exited();
+    worker::sleep_unless_stopped(0.2, interrupted());
   }
-  if (interrupted().load()) {
-    spdlog::warn("interrupted: sweep {} stays in {} for a later coordinator", id, o.db);
-    server.stop();
-    return kExitFailed;
-  }
+  progress.finish();
+  workers.stop();
+  return status;
+}
 
+// The results table and Pareto fronts, or with --json the whole outcome as one document.
+void print_outcome(const RunOptions& o, worker::CoordinatorClient& client, std::int64_t id,
+                   const nlohmann::json& status, const nlohmann::json& submitted) {
   const nlohmann::json results_doc = client.get(fmt::format("/api/v1/sweeps/{}/results?format=json", id));
   std::vector<protocol::Result> results;
   for (const nlohmann::json& r : results_doc.at("results")) results.push_back(r.get<protocol::Result>());
@@ -170,20 +173,48 @@ int run(const RunOptions& o) {
                                 {"skipped", submitted.at("skipped")}}
                      .dump(2)
               << std::endl;
-  } else {
-    print_results_table(std::cout, results);
-    print_pareto_fronts(std::cout, fronts);
-    for (const nlohmann::json& f : status.at("failures")) {
-      std::cout << fmt::format("failed: job {}: {}\n", f.at("job").get<long>(), f.at("error").get<std::string>());
-    }
-    std::cout << std::flush;
+    return;
   }
+  print_results_table(std::cout, results);
+  print_pareto_fronts(std::cout, fronts);
+  for (const nlohmann::json& f : status.at("failures")) {
+    std::cout << fmt::format("failed: job {}: {}\n", f.at("job").get<long>(), f.at("error").get<std::string>());
+  }
+  std::cout << std::flush;
+}
+
+int run(const RunOptions& o) {
+  const nlohmann::json sweep = read_sweep_file(o.sweep_file);
+  check_worker_isa(o);
+  const auto [host, port] = parse_listen(o.listen.empty() ? (o.no_serve ? "127.0.0.1:0" : "127.0.0.1:8080") : o.listen);
+  watch_signals();  // before any thread starts, so that every thread inherits the blocked set
+  EmbeddedCoordinator embedded(o, host, port);
+  const std::string url = embedded.server.url();
+
+  worker::CoordinatorClient client(url, "");
+  nlohmann::json submitted;
+  try {
+    submitted = client.post("/api/v1/sweeps", sweep);
+  } catch (const worker::ApiError& e) {
+    throw UsageError(fmt::format("{}: {}", o.sweep_file, e.what()));
+  }
+  const std::int64_t id = submitted.at("id").get<std::int64_t>();
+  spdlog::info("sweep {}: {} jobs, {} grid points skipped; {} workers, logs {}.worker-N.log", id,
+               submitted.at("jobs").get<long>(), submitted.at("skipped").size(), o.workers, o.db);
+
+  const nlohmann::json status = wait_for_sweep(o, client, url, id);
+  if (interrupted().load()) {
+    spdlog::warn("interrupted: sweep {} stays in {} for a later coordinator", id, o.db);
+    embedded.server.stop();
+    return kExitFailed;
+  }
+  print_outcome(o, client, id, status, submitted);
   const bool complete = count(status, "failed") == 0 && count(status, "cancelled") == 0;
   if (!o.no_serve) {
-    spdlog::info("serving the API on {} until Ctrl-C", server.url());
+    spdlog::info("serving the API on {} until Ctrl-C", url);
     while (!interrupted().load()) worker::sleep_unless_stopped(3600, interrupted());
   }
-  server.stop();
+  embedded.server.stop();
   return complete ? kExitOk : kExitFailed;
 }
 

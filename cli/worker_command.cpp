@@ -14,8 +14,7 @@
 #include <thread>
 
 #include "cli/commands.h"
-#include "kernels/dataset.h"
-#include "kernels/model_cache.h"
+#include "worker/eval_inputs.h"
 #include "worker/coordinator_client.h"
 #include "worker/isa_cap.h"
 #include "worker/measure_lock.h"
@@ -28,7 +27,7 @@ struct WorkerCommandOptions {
   worker::WorkerOptions loop;
   std::string token_file;
   std::string max_isa = "native";
-  std::string data_dir = kernels::default_fashion_mnist_dir().string();
+  std::string data_dir = worker::default_data_dir().string();
   std::string cache_dir;
   std::string measure_lock = worker::default_measure_lock_path().string();
   int threads = 1;
@@ -51,7 +50,7 @@ void run(WorkerCommandOptions& o, char** argv) {
   }
   worker::WorkerSettings& s = o.loop.settings;
   s.data_dir = o.data_dir;
-  s.cache_dir = o.cache_dir.empty() ? kernels::default_cache_dir() : std::filesystem::path(o.cache_dir);
+  s.cache_dir = o.cache_dir.empty() ? worker::default_cache_dir() : std::filesystem::path(o.cache_dir);
   s.threads = o.threads;
   s.isa_cap = o.max_isa;
   if (o.measure_lock != "off") s.measure_lock = o.measure_lock;

@@ -28,10 +28,6 @@ struct Route {
   Handler handler;
 };
 
-std::string iso_utc(TimeMs ms) {
-  return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", fmt::gmtime(static_cast<std::time_t>(ms / 1000)));
-}
-
 std::vector<std::string_view> segments(std::string_view path) {
   std::vector<std::string_view> out;
   while (!path.empty()) {

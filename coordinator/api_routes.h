@@ -1,10 +1,10 @@
 #pragma once
-// The API as a pure function of the request (STYLE.md, after Beast's advanced server): route,
+// The API as a pure function of the request (after Beast's advanced server example): route,
 // method, auth, body parsing and validation happen here without touching the database, and what
 // needs the store comes back as a step for the database thread to run. The server owns sockets,
 // threads and timers; this file owns what each route means.
 //
-// Routes (DESIGN.md "Coordinator and workers"; docs/coordinator.md lists bodies and answers):
+// Routes (docs/coordinator.md "Routes" lists their bodies and answers):
 //   GET  /healthz, GET /metrics
 //   POST /api/v1/sweeps (submit)       GET /api/v1/sweeps       GET /api/v1/sweeps/{id}
 //   GET  /api/v1/sweeps/{id}/results?format=json|csv           POST /api/v1/sweeps/{id}/cancel

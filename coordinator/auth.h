@@ -1,5 +1,5 @@
 #pragma once
-// Who may change what (DESIGN.md "Coordinator and workers"). With a token file (lines
+// Who may change what (docs/coordinator.md "Auth"). With a token file (lines
 // `ROLE TOKEN`, roles `submit` and `worker`), every mutation needs a token of its role in
 // `Authorization: Bearer TOKEN`: none or an unknown one is 401, a known token of another role 403.
 // Reads stay open. Without a token file anyone who can connect could mutate, so only loopback

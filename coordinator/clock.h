@@ -4,7 +4,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <ctime>
 #include <functional>
+#include <string>
+
+#include <fmt/chrono.h>
 
 namespace lowbit::coordinator {
 
@@ -20,6 +24,11 @@ inline Clock system_clock() {
                std::chrono::system_clock::now().time_since_epoch())
         .count();
   };
+}
+
+// How the API writes a time: ISO 8601 in UTC to the second, "2026-12-07T16:50:23Z".
+inline std::string iso_utc(TimeMs ms) {
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", fmt::gmtime(static_cast<std::time_t>(ms / 1000)));
 }
 
 // A clock that moves only when told to.

@@ -1,6 +1,6 @@
 #pragma once
 // All database work runs here, on one thread with its own event loop, never on the network
-// threads (DESIGN.md): SQLite calls block, and the scheduler is single-threaded by design. The
+// threads: SQLite calls block, and the scheduler is single-threaded by design. The
 // loop also owns the timers of the database side: long-polling lease requests waiting for a job,
 // and the reaper that expires silent workers' leases so their jobs are requeued without waiting
 // for the next lease request.

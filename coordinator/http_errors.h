@@ -1,5 +1,6 @@
 #pragma once
-// DESIGN.md's one error shape, `{"error": {"status": 400, "message": "...", "pointer": "/axes"}}`,
+// The API's one error shape (docs/coordinator.md "Errors"),
+// `{"error": {"status": 400, "message": "...", "pointer": "/axes"}}`,
 // and the status each scheduler outcome maps to: 400 the input is wrong (malformed JSON, schema
 // or semantic violation, the pointer names the field), 401 no token, 403 wrong role, 404 unknown
 // id or route, 405 wrong method, 409 stale or foreign lease, 413 body over the limit, 503 the

@@ -1,7 +1,8 @@
 #pragma once
 // The one place that includes Beast for the coordinator's HTTP layer. Boost 1.74's
-// asio/awaitable.hpp uses std::exchange without including <utility> (REFERENCES.md), so <utility>
-// must come first in every translation unit that reaches Asio: include Beast through this header.
+// asio/awaitable.hpp uses std::exchange without including <utility> (with C++20 and g++ 12 every
+// translation unit that reaches Asio then fails to compile), so <utility> must come first there:
+// include Beast through this header.
 #include <utility>
 // clang-format off
 #include <boost/asio.hpp>

@@ -1,5 +1,5 @@
 #pragma once
-// Who runs what, and when a job is over (DESIGN.md "Coordinator and workers"). Plain library
+// Who runs what, and when a job is over (docs/coordinator.md "Leases"). Plain library
 // code on top of Store: the HTTP layer calls it from its database thread, one call per request.
 //
 // Job states: a sweep's prepare job starts `queued` and its variants `blocked`; when the prepare
@@ -87,7 +87,8 @@ struct SweepStatus {
   std::string name;
   TimeMs created_ms = 0;
   bool cancelled = false;
-  // Every state of DESIGN.md's list, zeros included; `skipped` counts skipped grid points.
+  // Every job state (docs/coordinator.md "Job states"), zeros included; `skipped` counts skipped
+  // grid points.
   std::map<std::string, std::int64_t> counts;
   std::int64_t jobs = 0;         // variant jobs (prepare excluded)
   std::int64_t grid_points = 0;  // jobs + skipped

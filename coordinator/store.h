@@ -29,8 +29,8 @@ using LeaseId = std::int64_t;
 using WorkerId = std::int64_t;
 using TargetId = std::int64_t;
 
-// DESIGN.md's job states. `skipped` is not among them here: a skipped grid point makes no job
-// (it is a row of `skipped`), yet sweep counts list it beside these.
+// The job states of docs/coordinator.md "Job states". `skipped` is not among them here: a skipped
+// grid point makes no job (it is a row of `skipped`), yet sweep counts list it beside these.
 enum class JobState { kQueued, kBlocked, kLeased, kDone, kFailed, kCancelled };
 std::string to_string(JobState state);
 JobState parse_job_state(const std::string& text);

@@ -12,16 +12,12 @@ namespace lowbit::coordinator {
 
 namespace {
 
-// DESIGN.md's order of job states in `counts`.
+// The job states in `counts`, in a fixed order (docs/coordinator.md "Job states"), with
+// `skipped`, the grid points that made no job, before `cancelled`.
 constexpr const char* kCountedStates[] = {"queued", "blocked", "leased",   "done",
                                           "failed", "skipped", "cancelled"};
 
 constexpr int kFailuresShown = 5;
-
-std::string iso_utc(TimeMs ms) {
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", fmt::gmtime(seconds));
-}
 
 bool unfinished(JobState state) {
   return state == JobState::kQueued || state == JobState::kBlocked || state == JobState::kLeased;

@@ -18,18 +18,49 @@ void to_json(nlohmann::json& j, const MlpTraining& t) {
        {"threads", t.threads}};
 }
 
-void from_json(const nlohmann::json& j, MlpTraining& t) {
-  j.at("epochs").get_to(t.epochs);
-  j.at("batch_size").get_to(t.batch_size);
-  j.at("learning_rate").get_to(t.learning_rate);
-  j.at("schedule").get_to(t.schedule);
-  j.at("weight_decay").get_to(t.weight_decay);
-  j.at("validation_images").get_to(t.validation_images);
-  j.at("train_images").get_to(t.train_images);
-  j.at("augment_flip").get_to(t.augment_flip);
-  j.at("seed").get_to(t.seed);
-  j.at("threads").get_to(t.threads);
+namespace {
+
+// One reader per group serves both a canonical config, where a field is `required`, and a
+// sweep's option group, where every field is optional and an absent one keeps its value.
+template <typename T>
+void read_field(const nlohmann::json& j, const char* key, T& field, bool required) {
+  if (required) {
+    j.at(key).get_to(field);
+  } else {
+    field = j.value(key, field);
+  }
 }
+
+void read_training(const nlohmann::json& j, MlpTraining& t, bool required) {
+  read_field(j, "epochs", t.epochs, required);
+  read_field(j, "batch_size", t.batch_size, required);
+  read_field(j, "learning_rate", t.learning_rate, required);
+  read_field(j, "schedule", t.schedule, required);
+  read_field(j, "weight_decay", t.weight_decay, required);
+  read_field(j, "validation_images", t.validation_images, required);
+  read_field(j, "train_images", t.train_images, required);
+  read_field(j, "augment_flip", t.augment_flip, required);
+  read_field(j, "seed", t.seed, required);
+  read_field(j, "threads", t.threads, required);
+}
+
+// Every field but scheme is optional even in a canonical config (int4 stores scheme and
+// group_size only).
+void read_quant(const nlohmann::json& j, QuantOptions& q, bool scheme_required) {
+  read_field(j, "scheme", q.scheme, scheme_required);
+  read_field(j, "granularity", q.granularity, false);
+  read_field(j, "activations", q.activations, false);
+  read_field(j, "calibration", q.calibration, false);
+  read_field(j, "calibration_samples", q.calibration_samples, false);
+  read_field(j, "percentile", q.percentile, false);
+  read_field(j, "group_size", q.group_size, false);
+}
+
+}  // namespace
+
+void from_json(const nlohmann::json& j, MlpTraining& t) { read_training(j, t, true); }
+
+void update_from_json(const nlohmann::json& j, MlpTraining& t) { read_training(j, t, false); }
 
 void to_json(nlohmann::json& j, const MlpWorkload& w) {
   j = {{"kind", "mlp"}, {"dataset", w.dataset}, {"layers", w.layers}, {"training", w.training}};
@@ -61,17 +92,9 @@ void to_json(nlohmann::json& j, const QuantOptions& q) {
        {"group_size", q.group_size}};
 }
 
-// Every field but scheme may be absent (int4 stores scheme and group_size
-// only): an absent one keeps its default.
-void from_json(const nlohmann::json& j, QuantOptions& q) {
-  j.at("scheme").get_to(q.scheme);
-  q.granularity = j.value("granularity", q.granularity);
-  q.activations = j.value("activations", q.activations);
-  q.calibration = j.value("calibration", q.calibration);
-  q.calibration_samples = j.value("calibration_samples", q.calibration_samples);
-  q.percentile = j.value("percentile", q.percentile);
-  q.group_size = j.value("group_size", q.group_size);
-}
+void from_json(const nlohmann::json& j, QuantOptions& q) { read_quant(j, q, true); }
+
+void update_from_json(const nlohmann::json& j, QuantOptions& q) { read_quant(j, q, false); }
 
 namespace {
 

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "protocol/precision_modes.h"
+#include "kernels/base/precision_modes.h"
 
 namespace lowbit::protocol {
 
@@ -128,12 +128,16 @@ struct EvalConfig {
 
 void to_json(nlohmann::json& j, const MlpTraining& t);
 void from_json(const nlohmann::json& j, MlpTraining& t);
+// Overwrites the fields present in `j` and keeps the others: a sweep's option groups, where
+// every field is optional.
+void update_from_json(const nlohmann::json& j, MlpTraining& t);
 void to_json(nlohmann::json& j, const MlpWorkload& w);
 void from_json(const nlohmann::json& j, MlpWorkload& w);
 void to_json(nlohmann::json& j, const GemmWorkload& g);
 void from_json(const nlohmann::json& j, GemmWorkload& g);
 void to_json(nlohmann::json& j, const QuantOptions& q);
 void from_json(const nlohmann::json& j, QuantOptions& q);
+void update_from_json(const nlohmann::json& j, QuantOptions& q);
 void to_json(nlohmann::json& j, const PruneOptions& p);
 void from_json(const nlohmann::json& j, PruneOptions& p);
 void to_json(nlohmann::json& j, const DistillOptions& d);

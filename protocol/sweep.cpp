@@ -81,16 +81,7 @@ class SweepReader {
     if (!w.contains("training")) return;
     const json& t = w.at("training");
     MlpTraining& training = mlp.training;
-    training.epochs = t.value("epochs", training.epochs);
-    training.batch_size = t.value("batch_size", training.batch_size);
-    training.learning_rate = t.value("learning_rate", training.learning_rate);
-    training.schedule = t.value("schedule", training.schedule);
-    training.weight_decay = t.value("weight_decay", training.weight_decay);
-    training.validation_images = t.value("validation_images", training.validation_images);
-    training.train_images = t.value("train_images", training.train_images);
-    training.augment_flip = t.value("augment_flip", training.augment_flip);
-    training.seed = t.value("seed", training.seed);
-    training.threads = t.value("threads", training.threads);
+    update_from_json(t, training);
     if (training.validation_images + training.train_images > kFashionMnistTrainImages) {
       error("/workload/training",
             fmt::format("validation_images + train_images = {} is more than the {} training "
@@ -111,7 +102,7 @@ class SweepReader {
     check_nm(o.nm, "/pruning/nm");
   }
 
-  // 1 ≤ n ≤ m, m ≥ 2: what kernels/prune.h's parse_nm accepts.
+  // 1 ≤ n ≤ m, m ≥ 2: what kernels/prune/prune.h's parse_nm accepts.
   bool check_nm(const std::string& nm, const std::string& pointer) {
     const NmNumbers v = split_nm(nm);
     if (v.m < 2 || v.n > v.m) {
@@ -157,14 +148,7 @@ class SweepReader {
   void read_quantization() {
     if (!doc_.contains("quantization")) return;
     const json& q = doc_.at("quantization");
-    QuantOptions& o = sweep_.quantization;
-    o.scheme = q.value("scheme", o.scheme);
-    o.granularity = q.value("granularity", o.granularity);
-    o.activations = q.value("activations", o.activations);
-    o.calibration = q.value("calibration", o.calibration);
-    o.calibration_samples = q.value("calibration_samples", o.calibration_samples);
-    o.percentile = q.value("percentile", o.percentile);
-    o.group_size = q.value("group_size", o.group_size);
+    update_from_json(q, sweep_.quantization);
   }
 
   void read_distillation() {

@@ -44,7 +44,7 @@ struct SweepTags {
   friend bool operator==(const SweepTags&, const SweepTags&) = default;
 };
 
-// The latency harness's defaults (kernels/latency.h LatencySettings), repeated because
+// The latency harness's defaults (kernels/measure/latency.h LatencySettings), repeated because
 // protocol/ does not include kernels/.
 inline constexpr int kDefaultRepetitions = 10;
 inline constexpr double kDefaultMinTimeMs = 50.0;

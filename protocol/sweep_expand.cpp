@@ -8,7 +8,7 @@
 #include <limits>
 #include <unordered_set>
 
-#include "protocol/precision_modes.h"
+#include "kernels/base/precision_modes.h"
 
 namespace lowbit::protocol {
 
@@ -16,7 +16,7 @@ namespace {
 
 using nlohmann::json;
 
-// kernels/prune.h accepts an n:m ratio within this of 1 − n/m.
+// kernels/prune/prune.h accepts an n:m ratio within this of 1 − n/m.
 constexpr double kNmRatioTolerance = 1e-6;
 
 double nm_ratio(const std::string& nm) {
@@ -57,7 +57,7 @@ PruningPlan plan_pruning(const Sweep& sweep, const PruningPoint& point) {
 
 // Why (precision, bits) makes no job, beyond the table itself; empty when it runs.
 std::string combination_skip_reason(const Sweep& sweep, const std::string& precision, int bits) {
-  if (std::string table = unsupported_combination(precision, bits); !table.empty()) return table;
+  if (std::string table = kernels::unsupported_combination(precision, bits); !table.empty()) return table;
   if (precision == "fixed" && sweep.quantization.activations == "dynamic") {
     return "fixed runs static activations only (quantization.activations is dynamic)";
   }

@@ -1,7 +1,7 @@
 #pragma once
-// From a parsed Sweep to the jobs that run it (DESIGN.md "Sweep semantics"): one prepare job
-// that trains the base model (mlp only: a gemm has nothing to train), then one variant job per
-// grid point and target. A grid point the bits × precision table (or another rule) does not
+// From a parsed Sweep to the jobs that run it (docs/coordinator.md "From a sweep to jobs"): one
+// prepare job that trains the base model (mlp only: a gemm has nothing to train), then one variant
+// job per grid point and target. A grid point the bits × precision table (or another rule) does not
 // allow makes no job: it is listed in `skipped` with its reason. Pure: nothing here touches the
 // store, so a sweep that is too large is refused before anything is written.
 

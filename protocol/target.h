@@ -1,6 +1,6 @@
 #pragma once
-// The `target` and `version` groups of every result document (DESIGN.md "The result document",
-// "Targets"). Plain data and its JSON form only: detecting them is the worker's job
+// The `target` and `version` groups of every result document (docs/result.md; docs/measurement.md
+// "Targets and ISA caps"). Plain data and its JSON form only: detecting them is the worker's job
 // (worker/target_detect.h), so the coordinator can read and compare targets without linking a
 // kernel library.
 //

@@ -1,9 +1,9 @@
 #pragma once
-// What a sweep asks of the machine a job runs on (DESIGN.md "Targets"): `"any"`, or some of the
-// fields of a target fingerprint that must match exactly. The scheduler hands a job only to a
-// worker whose fingerprint satisfies the job's constraint. `isa` matches the worker's ISA *cap*,
-// not what the CPU could do: a native AVX-512 worker is a different target from an AVX2-capped
-// one, because its kernels run differently.
+// What a sweep asks of the machine a job runs on (docs/coordinator.md "Leases"): `"any"`, or some
+// of the fields of a target fingerprint that must match exactly. The scheduler hands a job only to
+// a worker whose fingerprint satisfies the job's constraint. `isa` matches the worker's ISA *cap*,
+// not what the CPU could do: a native AVX-512 worker is a different target from an AVX2-capped one,
+// because its kernels run differently.
 
 #include <nlohmann/json.hpp>
 #include <optional>

@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "kernels/distill.h"
-#include "kernels/engine_fp32.h"
-#include "kernels/evaluate.h"
+#include "kernels/train/distill.h"
+#include "kernels/engine/engine_fp32.h"
+#include "kernels/train/evaluate.h"
 
 namespace lowbit::worker {
 namespace {

@@ -11,9 +11,9 @@
 #include <stdexcept>
 #include <string>
 
-#include "kernels/dataset.h"
-#include "kernels/model_cache.h"
-#include "kernels/train.h"
+#include "kernels/model/dataset.h"
+#include "kernels/train/model_cache.h"
+#include "kernels/train/train.h"
 #include "protocol/eval_config.h"
 
 namespace lowbit::worker {

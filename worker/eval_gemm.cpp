@@ -4,9 +4,9 @@
 #include <functional>
 #include <memory>
 
-#include "kernels/engine_registry.h"
-#include "kernels/gemm_workload.h"
-#include "kernels/library_info.h"
+#include "kernels/engine/engine_registry.h"
+#include "kernels/gemm/gemm_workload.h"
+#include "kernels/base/library_info.h"
 #include "worker/eval_steps.h"
 
 namespace lowbit::worker {

@@ -2,10 +2,10 @@
 
 #include <fmt/format.h>
 
-#include "kernels/dataset.h"
-#include "kernels/distill.h"
-#include "kernels/library_info.h"
-#include "kernels/mlp.h"
+#include "kernels/model/dataset.h"
+#include "kernels/train/distill.h"
+#include "kernels/base/library_info.h"
+#include "kernels/model/mlp.h"
 #include "worker/eval_steps.h"
 #include "worker/mixed_policy.h"
 #include "worker/prune_request.h"

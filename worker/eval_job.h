@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/latency.h"
+#include "kernels/measure/latency.h"
 #include "protocol/eval_config.h"
 #include "protocol/result.h"
 

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <optional>
 
-#include "kernels/peak_cache.h"
+#include "kernels/measure/peak_cache.h"
 #include "worker/context_detect.h"
 #include "worker/eval_steps.h"
 #include "worker/measure_lock.h"

@@ -3,11 +3,12 @@
 #include <algorithm>
 #include <optional>
 
-#include "kernels/dataset.h"
-#include "kernels/engine_registry.h"
-#include "kernels/evaluate.h"
-#include "kernels/library_info.h"
-#include "kernels/model_cache.h"
+#include "kernels/base/precision_modes.h"
+#include "kernels/model/dataset.h"
+#include "kernels/engine/engine_registry.h"
+#include "kernels/train/evaluate.h"
+#include "kernels/base/library_info.h"
+#include "kernels/train/model_cache.h"
 #include "worker/base_model.h"
 #include "worker/eval_steps.h"
 #include "worker/mixed_policy.h"
@@ -16,88 +17,97 @@
 
 namespace lowbit::worker {
 
-void run_mlp(const EvalRequest& request, protocol::Result& result) {
-  const kernels::LabeledData data = kernels::load_fashion_mnist(request.data_dir);
-  const kernels::TrainSpec spec = to_train_spec(request.config.mlp);
-  const kernels::ModelCache cache(request.cache_dir);
-  // With distillation the base model — what every variant prunes and quantizes and is compared
-  // against — is the distilled student.
+namespace {
+
+// The base model every variant is derived from and compared against: trained (or loaded from the
+// cache), or with distillation the distilled student, reported beside its teacher.
+struct BaseAndTraining {
+  BaseModel base;
+  double train_seconds = 0.0;  // what this run trained
+};
+
+BaseAndTraining obtain_base(const EvalRequest& request, const kernels::TrainSpec& spec,
+                            const kernels::LabeledData& data, const kernels::ModelCache& cache,
+                            protocol::Result& result) {
   const OnMiss on_miss = request.models_must_be_cached ? OnMiss::kFail : OnMiss::kTrain;
-  std::optional<DistilledModel> distilled;
-  if (request.config.distill.active()) {
-    distilled = obtain_distilled_model(spec, request.config.distill, data, cache, on_miss);
-    result.distillation = protocol::Distillation{
-        distilled->teacher.artifact.test_top1, distilled->scratch.artifact.test_top1,
-        distilled->teacher.hash, distilled->scratch.hash};
+  if (!request.config.distill.active()) {
+    BaseModel base = obtain_base_model(spec, data, cache, on_miss);
+    const double seconds = base.train_seconds;
+    return {std::move(base), seconds};
   }
-  double train_seconds = distilled ? distilled->train_seconds() : 0.0;  // what this run trained
-  BaseModel base = distilled ? std::move(distilled->student) : obtain_base_model(spec, data, cache, on_miss);
-  if (!distilled) train_seconds = base.train_seconds;
+  DistilledModel distilled =
+      obtain_distilled_model(spec, request.config.distill, data, cache, on_miss);
+  result.distillation = protocol::Distillation{
+      distilled.teacher.artifact.test_top1, distilled.scratch.artifact.test_top1,
+      distilled.teacher.hash, distilled.scratch.hash};
+  const double seconds = distilled.train_seconds();
+  return {std::move(distilled.student), seconds};
+}
 
-  // The variant's float model: the base, or the base pruned and fine-tuned.
-  kernels::Mlp pruned;
-  double prune_seconds = 0.0;
-  if (request.config.prune.active()) {
-    PrunedVariant variant = prune_and_finetune(base.artifact.model, spec, request.config.mlp,
-                                               request.config.prune, data.train);
-    pruned = std::move(variant.model);
-    prune_seconds = variant.seconds;
-  }
-  const kernels::Mlp& model = request.config.prune.active() ? pruned : base.artifact.model;
-  const CalibrationImages calibration =
-      calibration_images(kernels::split_validation(data.train, spec.validation_images).fit,
-                         model.normalization, request.config.quant.calibration_samples);
-  kernels::EngineRequest engine_req = engine_request(request, &calibration.set);
-  engine_req.batch = *std::min_element(request.measurement.batches.begin(), request.measurement.batches.end());
+// The variant's engine: the registry's choice, or for mixed the policy (given, or chosen on the
+// validation split of the training set, never the test set) with its candidates in `result`.
+kernels::EngineChoice choose_engine(const EvalRequest& request, const kernels::Mlp& model,
+                                    const kernels::TrainSpec& spec,
+                                    const kernels::LabeledData& data,
+                                    const kernels::CalibrationSet& calibration,
+                                    protocol::Result& result) {
+  kernels::EngineRequest engine_req = engine_request(request, &calibration);
+  const std::vector<int>& batches = request.measurement.batches;
+  engine_req.batch = *std::min_element(batches.begin(), batches.end());
+  if (request.config.precision != "mixed") return kernels::select_engine(model, engine_req);
   kernels::EngineChoice choice;
-  if (std::string reason = protocol::unsupported_combination(request.config.precision, request.config.bits);
-      request.config.precision == "mixed" && !reason.empty()) {
+  if (std::string reason =
+          kernels::unsupported_combination(request.config.precision, request.config.bits);
+      !reason.empty()) {
     choice.skip_reason = reason;
-  } else if (request.config.precision == "mixed") {
-    // Policies are scored on the validation split of the training set, never the test set.
-    const kernels::ImageSet validation = kernels::split_validation(data.train, spec.validation_images).validation;
-    const int ranked_batch = *std::max_element(request.measurement.batches.begin(), request.measurement.batches.end());
-    MixedChoice mixed = choose_mixed(model, engine_req, &calibration.set, request.config, validation, ranked_batch);
-    choice.engine = std::move(mixed.engine);
-    choice.skip_reason = mixed.skip_reason;
-    if (choice.engine) {
-      result.policy = std::move(mixed.policy);
-      result.candidates = std::move(mixed.candidates);
-    }
-  } else {
-    choice = kernels::select_engine(model, engine_req);
+    return choice;
   }
-  if (!choice.engine) {
-    result.status = protocol::kStatusSkipped;
-    result.reason = choice.skip_reason;
-    return;
+  const kernels::ImageSet validation =
+      kernels::split_validation(data.train, spec.validation_images).validation;
+  const int ranked_batch = *std::max_element(batches.begin(), batches.end());
+  MixedChoice mixed =
+      choose_mixed(model, engine_req, &calibration, request.config, validation, ranked_batch);
+  choice.engine = std::move(mixed.engine);
+  choice.skip_reason = mixed.skip_reason;
+  if (choice.engine) {
+    result.policy = std::move(mixed.policy);
+    result.candidates = std::move(mixed.candidates);
   }
-  kernels::InferenceEngine& engine = *choice.engine;
-  const kernels::Evaluation test = kernels::evaluate(engine, model.normalization, data.test);
+  return choice;
+}
 
+// Accuracy on the test set against the base model, and what the variant is: sparsity (against
+// the base model's dense weights: neurons removed by structured pruning count as zeros), storage,
+// kernels.
+void record_variant(kernels::InferenceEngine& engine, const kernels::Mlp& model,
+                    const BaseModel& base, const kernels::ImageSet& test_images,
+                    protocol::Result& result) {
+  const kernels::Evaluation test = kernels::evaluate(engine, model.normalization, test_images);
   protocol::Accuracy accuracy;
   accuracy.top1 = test.top1;
   accuracy.baseline_top1 = base.artifact.test_top1;
   accuracy.delta = test.top1 - base.artifact.test_top1;
   accuracy.agreement = kernels::agreement(test.predictions, base.artifact.test_predictions);
-  accuracy.images = data.test.count;
+  accuracy.images = test_images.count;
   accuracy.correct = protocol::encode_bitset(test.correct);
   result.accuracy = accuracy;
   result.base_model = protocol::BaseModel{base.hash, base.cache_key, base.cache_hit,
                                           base.artifact.validation_top1};
-
-  // Against the base model's dense weights: neurons removed by structured pruning count as zeros.
   result.params_nonzero = model.nonzero_weights();
   result.sparsity = kernels::sparsity(model, base.artifact.model.weight_count());
   result.model_bytes = engine.model_bytes();
   result.weights = engine.weights();
-  result.train_seconds = train_seconds + prune_seconds;
   result.kernel = engine.kernel();
   for (const kernels::LayerKernel& layer : engine.layers()) {
     result.layers.push_back({layer.kernel, layer.impl});
   }
+}
 
-  // Latency: each batch size rotates through normalized test images.
+// Latency: each batch size rotates through normalized test images, more of them than the last
+// level cache holds, so no call finds its input already cached.
+void measure_latency(const EvalRequest& request, kernels::InferenceEngine& engine,
+                     const kernels::Mlp& model, const kernels::ImageSet& test_images,
+                     protocol::Result& result) {
   const int features = engine.inputs();
   const int classes = engine.outputs();
   const std::int64_t llc = kernels::last_level_cache_bytes();
@@ -116,8 +126,8 @@ void run_mlp(const EvalRequest& request, protocol::Result& result) {
     buf.inputs.resize(per_slot * static_cast<std::size_t>(slots));
     buf.logits.resize(static_cast<std::size_t>(batch) * static_cast<std::size_t>(classes));
     for (std::size_t image = 0; image < static_cast<std::size_t>(slots) * static_cast<std::size_t>(batch); ++image) {
-      const int source = static_cast<int>(image % static_cast<std::size_t>(data.test.count));
-      kernels::normalize_images(model.normalization, data.test.image(source), 1, features,
+      const int source = static_cast<int>(image % static_cast<std::size_t>(test_images.count));
+      kernels::normalize_images(model.normalization, test_images.image(source), 1, features,
                                 buf.inputs.data() + image * static_cast<std::size_t>(features));
     }
     kernels::TimedCase c;
@@ -134,6 +144,39 @@ void run_mlp(const EvalRequest& request, protocol::Result& result) {
     cases.push_back(std::move(c));
   }
   measure(request, cases, result);
+}
+
+}  // namespace
+
+void run_mlp(const EvalRequest& request, protocol::Result& result) {
+  const kernels::LabeledData data = kernels::load_fashion_mnist(request.data_dir);
+  const kernels::TrainSpec spec = to_train_spec(request.config.mlp);
+  const kernels::ModelCache cache(request.cache_dir);
+  BaseAndTraining base = obtain_base(request, spec, data, cache, result);
+
+  // The variant's float model: the base, or the base pruned and fine-tuned.
+  kernels::Mlp pruned;
+  double prune_seconds = 0.0;
+  if (request.config.prune.active()) {
+    PrunedVariant variant = prune_and_finetune(base.base.artifact.model, spec, request.config.mlp,
+                                               request.config.prune, data.train);
+    pruned = std::move(variant.model);
+    prune_seconds = variant.seconds;
+  }
+  const kernels::Mlp& model = request.config.prune.active() ? pruned : base.base.artifact.model;
+
+  const CalibrationImages calibration =
+      calibration_images(kernels::split_validation(data.train, spec.validation_images).fit,
+                         model.normalization, request.config.quant.calibration_samples);
+  kernels::EngineChoice choice = choose_engine(request, model, spec, data, calibration.set, result);
+  if (!choice.engine) {
+    result.status = protocol::kStatusSkipped;
+    result.reason = choice.skip_reason;
+    return;
+  }
+  record_variant(*choice.engine, model, base.base, data.test, result);
+  result.train_seconds = base.train_seconds + prune_seconds;
+  measure_latency(request, *choice.engine, model, data.test, result);
 }
 
 }  // namespace lowbit::worker

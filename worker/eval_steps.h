@@ -4,9 +4,9 @@
 
 #include <vector>
 
-#include "kernels/engine_registry.h"
-#include "kernels/latency.h"
-#include "kernels/quantize.h"
+#include "kernels/engine/engine_registry.h"
+#include "kernels/measure/latency.h"
+#include "kernels/quant/quantize.h"
 #include "protocol/result.h"
 #include "worker/eval_job.h"
 

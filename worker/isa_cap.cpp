@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -12,7 +13,8 @@
 
 #include <fmt/format.h>
 
-#include "kernels/library_info.h"
+#include "kernels/base/isa_cap.h"
+#include "kernels/base/library_info.h"
 #include "worker/target_detect.h"
 
 namespace lowbit::worker {
@@ -39,16 +41,21 @@ std::vector<std::string> cpu_flags() {
 }  // namespace
 
 const std::vector<IsaCap>& isa_caps() {
-  // OpenBLAS has no VNNI-only core: SkylakeX is its AVX-512 kernel set, and
-  // Cooperlake adds bf16.
-  static const std::vector<IsaCap> caps{
-      {"avx2", "AVX2", "Haswell", {"avx2", "fma"}},
-      {"avx512_core", "AVX512_CORE", "SkylakeX", {"avx512f", "avx512bw", "avx512vl", "avx512dq"}},
-      {"avx512_core_vnni", "AVX512_CORE_VNNI", "SkylakeX",
-       {"avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512_vnni"}},
-      {"avx512_core_bf16", "AVX512_CORE_BF16", "Cooperlake",
-       {"avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512_vnni", "avx512_bf16"}},
-  };
+  // The levels of kernels/base/isa_cap.h that pin both libraries: oneDNN takes the level's own
+  // name, OpenBLAS the core type that stands for it.
+  static const std::vector<IsaCap> caps = [] {
+    std::vector<IsaCap> out;
+    for (const kernels::IsaLevel& level : kernels::isa_levels()) {
+      if (level.openblas_core.empty()) continue;
+      IsaCap cap{std::string(level.name), std::string(level.name), std::string(level.openblas_core),
+                 {level.required_flags.begin(), level.required_flags.end()}};
+      std::transform(cap.onednn_max_isa.begin(), cap.onednn_max_isa.end(),
+                     cap.onednn_max_isa.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+      out.push_back(std::move(cap));
+    }
+    return out;
+  }();
   return caps;
 }
 

@@ -5,10 +5,10 @@
 
 #include <stdexcept>
 
-#include "kernels/dataset.h"
-#include "kernels/distill.h"
-#include "kernels/model_cache.h"
-#include "kernels/model_file.h"
+#include "kernels/model/dataset.h"
+#include "kernels/train/distill.h"
+#include "kernels/train/model_cache.h"
+#include "kernels/model/model_file.h"
 #include "worker/base_model.h"
 #include "worker/eval_job.h"
 #include "worker/target_detect.h"
@@ -38,7 +38,7 @@ void install(const protocol::PrepareResult& prepared, const kernels::ModelCache&
     if (!bytes) throw std::runtime_error(fmt::format("the coordinator has no {} model {}", m.role, m.hash));
     try {
       cache.install(m.cache_key, m.hash, *bytes);
-    } catch (const kernels::ModelFileError& e) {
+    } catch (const kernels::FileError& e) {  // not a model (ModelFileError), or unwritable
       throw std::runtime_error(fmt::format("{} model {}: {}", m.role, m.hash, e.what()));
     }
     spdlog::info("{} model {} fetched ({} bytes)", m.role, m.hash, bytes->size());

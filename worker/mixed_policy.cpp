@@ -4,9 +4,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <stdexcept>
 
-#include "kernels/evaluate.h"
+#include "kernels/train/evaluate.h"
 
 namespace lowbit::worker {
 
@@ -86,33 +87,48 @@ MixedChoice run_given(const kernels::Mlp& model, kernels::MixedLayers& layers,
   return choice;
 }
 
-MixedChoice run_auto(const kernels::Mlp& model, kernels::MixedLayers& layers,
-                     const protocol::EvalConfig& config, const kernels::ImageSet& validation,
-                     int ranked_batch) {
-  MixedChoice choice;
+// `batch` validation images (repeating when there are fewer), normalized: the input the
+// policies are ranked on.
+std::vector<float> validation_batch(const kernels::Mlp& model, const kernels::ImageSet& validation,
+                                    int batch) {
+  const int inputs = model.layers[0].inputs;
+  std::vector<float> images(static_cast<std::size_t>(batch) * static_cast<std::size_t>(inputs));
+  for (int i = 0; i < batch; ++i) {
+    kernels::normalize_images(model.normalization, validation.image(i % validation.count), 1,
+                              inputs,
+                              images.data() + static_cast<std::size_t>(i) * static_cast<std::size_t>(inputs));
+  }
+  return images;
+}
+
+// Per layer: the precisions that build, fp32 first, and each one's time alone on the inputs that
+// layer sees (the fp32 model's, on validation images).
+struct LayerOptions {
+  std::vector<std::vector<LayerPrecision>> options;
+  std::vector<std::vector<double>> us;
+  std::string skip_reason;  // set when a layer has no fp32 engine to compare against
+};
+
+LayerOptions time_layer_options(const kernels::Mlp& model, kernels::MixedLayers& layers,
+                                const protocol::EvalConfig& config,
+                                const kernels::ImageSet& validation, int ranked_batch) {
   const std::size_t count = model.layers.size();
-  // Per layer: the precisions that build, and each one's time alone on the inputs that
-  // layer sees (the fp32 model's, on validation images).
   std::vector<LayerPrecision> all{{"fp32", 32}, {"bf16", 32}, {"int8", 8}};
   for (int b = std::max(2, config.bits); b <= 4; ++b) all.push_back({"int4", b});
-  std::vector<float> src(static_cast<std::size_t>(ranked_batch) * static_cast<std::size_t>(model.layers[0].inputs));
-  for (int i = 0; i < ranked_batch; ++i) {
-    kernels::normalize_images(model.normalization, validation.image(i % validation.count), 1,
-                              model.layers[0].inputs,
-                              src.data() + static_cast<std::size_t>(i) * static_cast<std::size_t>(model.layers[0].inputs));
-  }
-  std::vector<std::vector<LayerPrecision>> options(count);
-  std::vector<std::vector<double>> layer_us(count);
+  std::vector<float> src = validation_batch(model, validation, ranked_batch);
+  LayerOptions out;
+  out.options.resize(count);
+  out.us.resize(count);
   for (std::size_t l = 0; l < count; ++l) {
     for (const LayerPrecision& p : all) {
       auto engine = layers.engine(static_cast<int>(l), p, nullptr);
       if (engine == nullptr) continue;
-      options[l].push_back(p);
-      layer_us[l].push_back(median_us(*engine, src, ranked_batch));
+      out.options[l].push_back(p);
+      out.us[l].push_back(median_us(*engine, src, ranked_batch));
     }
-    if (options[l].empty() || options[l].front().precision != "fp32") {
-      choice.skip_reason = fmt::format("layer {}: no fp32 engine to compare against", l);
-      return choice;
+    if (out.options[l].empty() || out.options[l].front().precision != "fp32") {
+      out.skip_reason = fmt::format("layer {}: no fp32 engine to compare against", l);
+      return out;
     }
     // The next layer's inputs: this layer in fp32, then the ReLU.
     auto fp32 = layers.engine(static_cast<int>(l), {"fp32", 32}, nullptr);
@@ -121,14 +137,19 @@ MixedChoice run_auto(const kernels::Mlp& model, kernels::MixedLayers& layers,
     for (float& v : next) v = std::max(v, 0.0f);
     src = std::move(next);
   }
-  // Every policy, cheapest estimate first; the all-fp32 one (option 0 everywhere) is scored
-  // whatever its rank, as the baseline.
+  return out;
+}
+
+// Every policy (one option per layer), cheapest estimate (the sum of its layers' times) first,
+// cut to kMaxScored. The all-fp32 policy is option 0 everywhere.
+std::vector<Scored> enumerate_policies(const LayerOptions& layer_options) {
+  const std::size_t count = layer_options.options.size();
   std::vector<Scored> policies(1);
   policies[0].option.assign(count, 0);
   for (std::size_t l = 0; l < count; ++l) {
     std::vector<Scored> grown;
     for (const Scored& s : policies) {
-      for (std::size_t o = 0; o < options[l].size(); ++o) {
+      for (std::size_t o = 0; o < layer_options.options[l].size(); ++o) {
         Scored t = s;
         t.option[l] = static_cast<int>(o);
         grown.push_back(t);
@@ -137,44 +158,22 @@ MixedChoice run_auto(const kernels::Mlp& model, kernels::MixedLayers& layers,
     policies = std::move(grown);
   }
   for (Scored& s : policies) {
-    for (std::size_t l = 0; l < count; ++l) s.estimated_us += layer_us[l][static_cast<std::size_t>(s.option[l])];
+    for (std::size_t l = 0; l < count; ++l) {
+      s.estimated_us += layer_options.us[l][static_cast<std::size_t>(s.option[l])];
+    }
   }
   std::stable_sort(policies.begin(), policies.end(),
                    [](const Scored& a, const Scored& b) { return a.estimated_us < b.estimated_us; });
   if (policies.size() > kMaxScored) policies.resize(kMaxScored);
-  auto policy_of = [&](const Scored& s) {
-    std::vector<LayerPrecision> p;
-    for (std::size_t l = 0; l < count; ++l) p.push_back(options[l][static_cast<std::size_t>(s.option[l])]);
-    return p;
-  };
-  std::vector<LayerPrecision> fp32_policy(count, LayerPrecision{"fp32", 32});
-  const double baseline = kernels::evaluate(*compose(layers, fp32_policy), model.normalization, validation).top1;
-  for (Scored& s : policies) {
-    s.validation_top1 = kernels::evaluate(*compose(layers, policy_of(s)), model.normalization, validation).top1;
-    s.within_budget = s.validation_top1 - baseline >= -config.mixed.budget;
-  }
-  // Time the cheapest few within budget whole; the fastest measured wins.
-  std::size_t timed = 0;
-  std::size_t best = policies.size();
-  std::vector<float> images(static_cast<std::size_t>(ranked_batch) * static_cast<std::size_t>(model.layers[0].inputs));
-  for (int i = 0; i < ranked_batch; ++i) {
-    kernels::normalize_images(model.normalization, validation.image(i % validation.count), 1,
-                              model.layers[0].inputs,
-                              images.data() + static_cast<std::size_t>(i) * static_cast<std::size_t>(model.layers[0].inputs));
-  }
-  for (std::size_t i = 0; i < policies.size() && timed < kTimedWhole; ++i) {
-    if (!policies[i].within_budget) continue;
-    policies[i].measured_us = median_us(*compose(layers, policy_of(policies[i])), images, ranked_batch);
-    ++timed;
-    if (best == policies.size() || *policies[i].measured_us < *policies[best].measured_us) best = i;
-  }
-  if (best == policies.size()) {
-    choice.skip_reason = "no policy stays within the accuracy budget on the validation split";
-    return choice;
-  }
-  const std::vector<LayerPrecision> chosen = policy_of(policies[best]);
-  choice.engine = compose(layers, chosen);
-  choice.policy = {{"layers", names(chosen)},
+  return policies;
+}
+
+// The chosen policy and every candidate's figures, for the result.
+void describe_choice(const std::vector<Scored>& policies, std::size_t best,
+                     const std::function<std::vector<LayerPrecision>(const Scored&)>& policy_of,
+                     double baseline, const protocol::EvalConfig& config,
+                     const kernels::ImageSet& validation, int ranked_batch, MixedChoice& choice) {
+  choice.policy = {{"layers", names(policy_of(policies[best]))},
                    {"chosen_by", "auto"},
                    {"budget", config.mixed.budget},
                    {"validation_images", validation.count},
@@ -194,6 +193,52 @@ MixedChoice run_auto(const kernels::Mlp& model, kernels::MixedLayers& layers,
     candidates.push_back(std::move(c));
   }
   choice.candidates = std::move(candidates);
+}
+
+// The fastest measured policy within the accuracy budget on the validation split: every policy is
+// scored on validation, the cheapest few by estimate within budget are timed whole.
+MixedChoice run_auto(const kernels::Mlp& model, kernels::MixedLayers& layers,
+                     const protocol::EvalConfig& config, const kernels::ImageSet& validation,
+                     int ranked_batch) {
+  MixedChoice choice;
+  const LayerOptions layer_options =
+      time_layer_options(model, layers, config, validation, ranked_batch);
+  if (!layer_options.skip_reason.empty()) {
+    choice.skip_reason = layer_options.skip_reason;
+    return choice;
+  }
+  std::vector<Scored> policies = enumerate_policies(layer_options);
+  const std::size_t count = model.layers.size();
+  auto policy_of = [&](const Scored& s) {
+    std::vector<LayerPrecision> p;
+    for (std::size_t l = 0; l < count; ++l) {
+      p.push_back(layer_options.options[l][static_cast<std::size_t>(s.option[l])]);
+    }
+    return p;
+  };
+
+  std::vector<LayerPrecision> fp32_policy(count, LayerPrecision{"fp32", 32});
+  const double baseline = kernels::evaluate(*compose(layers, fp32_policy), model.normalization, validation).top1;
+  for (Scored& s : policies) {
+    s.validation_top1 = kernels::evaluate(*compose(layers, policy_of(s)), model.normalization, validation).top1;
+    s.within_budget = s.validation_top1 - baseline >= -config.mixed.budget;
+  }
+
+  std::size_t timed = 0;
+  std::size_t best = policies.size();
+  const std::vector<float> images = validation_batch(model, validation, ranked_batch);
+  for (std::size_t i = 0; i < policies.size() && timed < kTimedWhole; ++i) {
+    if (!policies[i].within_budget) continue;
+    policies[i].measured_us = median_us(*compose(layers, policy_of(policies[i])), images, ranked_batch);
+    ++timed;
+    if (best == policies.size() || *policies[i].measured_us < *policies[best].measured_us) best = i;
+  }
+  if (best == policies.size()) {
+    choice.skip_reason = "no policy stays within the accuracy budget on the validation split";
+    return choice;
+  }
+  choice.engine = compose(layers, policy_of(policies[best]));
+  describe_choice(policies, best, policy_of, baseline, config, validation, ranked_batch, choice);
   return choice;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
-// Precision mixed (DESIGN.md): the per-layer policy of an MLP, as given or chosen automatically,
-// and the engine that runs it (kernels/engine_mixed.h).
+// Precision mixed (docs/precision.md "mixed: a precision per layer"): the per-layer policy of an
+// MLP, as given or chosen automatically, and the engine that runs it
+// (kernels/engine/engine_mixed.h).
 //
 // auto: every layer may run fp32, bf16 (where a path exists), int8 at 8 bits, or int4 at each
 // width from the config's bits up to 4. Each (layer, precision) engine is built once and timed
@@ -17,9 +18,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "kernels/dataset.h"
-#include "kernels/engine_mixed.h"
-#include "kernels/mlp.h"
+#include "kernels/model/dataset.h"
+#include "kernels/engine/engine_mixed.h"
+#include "kernels/model/mlp.h"
 #include "protocol/eval_config.h"
 
 namespace lowbit::worker {

@@ -2,11 +2,11 @@
 // From a config's pruning options to a pruned, fine-tuned model. Checked
 // before any training: a bad ratio or pattern is the caller's input error.
 
-#include "kernels/dataset.h"
-#include "kernels/mlp.h"
-#include "kernels/prune.h"
-#include "kernels/prune_finetune.h"
-#include "kernels/train.h"
+#include "kernels/model/dataset.h"
+#include "kernels/model/mlp.h"
+#include "kernels/prune/prune.h"
+#include "kernels/prune/prune_finetune.h"
+#include "kernels/train/train.h"
 #include "protocol/eval_config.h"
 
 namespace lowbit::worker {

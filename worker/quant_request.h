@@ -6,9 +6,9 @@
 
 #include <vector>
 
-#include "kernels/dataset.h"
-#include "kernels/mlp.h"
-#include "kernels/quantize.h"
+#include "kernels/model/dataset.h"
+#include "kernels/model/mlp.h"
+#include "kernels/quant/quantize.h"
 #include "protocol/eval_config.h"
 
 namespace lowbit::worker {

@@ -14,7 +14,7 @@
 #include <tuple>
 #include <unordered_set>
 
-#include "kernels/library_info.h"
+#include "kernels/base/library_info.h"
 
 #ifndef LOWBIT_REVISION
 #error "LOWBIT_REVISION must come from the build (worker/CMakeLists.txt)"

@@ -8,7 +8,7 @@
 #include <mutex>
 #include <thread>
 
-#include "kernels/dataset.h"
+#include "kernels/model/dataset.h"
 #include "protocol/prepare_result.h"
 #include "worker/backoff.h"
 #include "worker/coordinator_client.h"

@@ -206,7 +206,7 @@ class HttpFixture {
   std::unique_ptr<HttpClient> client_;
 };
 
-// Checks DESIGN.md's error shape and returns the error object.
+// Checks the API's one error shape (docs/coordinator.md "Errors") and returns the error object.
 inline nlohmann::json expect_error(const HttpReply& reply, int status) {
   CHECK_MESSAGE(reply.status == status, reply.body);
   const nlohmann::json doc = nlohmann::json::parse(reply.body, nullptr, false);

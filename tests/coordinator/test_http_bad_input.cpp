@@ -1,7 +1,7 @@
-// Every bad input gets its status code with DESIGN.md's error shape, and the database is the same
-// afterwards: malformed JSON, schema violations, unknown fields, bodies over the limit (also
-// under Expect: 100-continue), a grid over the maximum, missing or wrong tokens, unknown routes
-// and wrong methods.
+// Every bad input gets its status code with the API's one error shape (docs/coordinator.md
+// "Errors"), and the database is the same afterwards: malformed JSON, schema violations, unknown
+// fields, bodies over the limit (also under Expect: 100-continue), a grid over the maximum, missing
+// or wrong tokens, unknown routes and wrong methods.
 
 #include <doctest/doctest.h>
 

@@ -1,5 +1,6 @@
-// The SQLite layer and the migrations: pragmas as DESIGN.md sets them, statements that reset
-// themselves, transactions that roll back, and a file newer than the code refused.
+// The SQLite layer and the migrations: pragmas as docs/coordinator.md "The store" sets them (WAL,
+// synchronous=NORMAL, foreign keys on), statements that reset themselves, transactions that roll
+// back, and a file newer than the code refused.
 
 #include <doctest/doctest.h>
 

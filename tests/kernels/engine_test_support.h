@@ -3,24 +3,21 @@
 #include <cstdint>
 #include <vector>
 
-#include "kernels/engine.h"
-#include "kernels/mlp.h"
-#include "kernels/random.h"
-#include "kernels/train.h"
+#include "kernels/base/sizes.h"
+#include "kernels/engine/engine.h"
+#include "kernels/model/mlp.h"
+#include "kernels/base/random.h"
+#include "kernels/train/train.h"
 
 namespace lowbit::kernels::testing {
 
 // Fashion-MNIST's pixel mean and standard deviation: inputs look like trained models expect.
 inline constexpr InputNormalization kFashionNormalization{0.2860f, 0.3530f};
 
-inline std::size_t product(int a, int b) {
-  return static_cast<std::size_t>(a) * static_cast<std::size_t>(b);
-}
-
 // `count` random images (uniform pixels), normalized with kFashionNormalization.
 inline std::vector<float> random_images(std::uint64_t seed, int count, int features) {
   Rng rng(seed);
-  std::vector<std::uint8_t> pixels(product(count, features));
+  std::vector<std::uint8_t> pixels(element_count(count, features));
   for (std::uint8_t& p : pixels) p = static_cast<std::uint8_t>(rng.below(256));
   std::vector<float> images(pixels.size());
   normalize_images(kFashionNormalization, pixels.data(), count, features, images.data());
@@ -38,7 +35,7 @@ inline Mlp random_model(const std::vector<int>& sizes, std::uint64_t seed) {
 }
 
 inline std::vector<float> run(InferenceEngine& engine, const std::vector<float>& images, int batch) {
-  std::vector<float> logits(product(batch, engine.outputs()));
+  std::vector<float> logits(element_count(batch, engine.outputs()));
   engine.forward(images.data(), batch, logits.data());
   return logits;
 }

@@ -43,9 +43,9 @@ ProcessResult run_command(const std::string& command) {
 
 TempDir::TempDir(const std::string& prefix) {
   static std::atomic<int> counter{0};
-  path_ = (std::filesystem::temp_directory_path() /
-           (prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++)))
-              .string();
+  folder_ = std::filesystem::temp_directory_path() /
+            (prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+  path_ = folder_.string();
   std::filesystem::remove_all(path_);
   std::filesystem::create_directories(path_);
 }

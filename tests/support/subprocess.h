@@ -2,6 +2,7 @@
 // Runs a command line through /bin/sh and captures its exit code, stdout and
 // stderr, for tests of the `lowbit` executable as a user runs it.
 
+#include <filesystem>
 #include <string>
 
 namespace lowbit::testing {
@@ -22,8 +23,10 @@ class TempDir {
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
   const std::string& path() const { return path_; }
+  const std::filesystem::path& folder() const { return folder_; }  // the same, as a path
 
  private:
+  std::filesystem::path folder_;
   std::string path_;
 };
 

@@ -5,7 +5,7 @@
 
 #include <map>
 
-#include "kernels/dataset.h"
+#include "kernels/model/dataset.h"
 #include "tests/support/subprocess.h"
 #include "worker/job_runner.h"
 

@@ -16,7 +16,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "kernels/library_info.h"
+#include "kernels/base/library_info.h"
 #include "protocol/target.h"
 #include "worker/target_detect.h"
 
@@ -285,8 +285,8 @@ TEST_CASE("version info names the build and the loaded libraries") {
 
 TEST_CASE("library info: OpenBLAS shares OpenMP with oneDNN, and threads are set for both") {
   CHECK(kernels::openblas_config().starts_with("OpenBLAS " + kernels::openblas_version() + " "));
-  // CMake links the OpenMP build on purpose (DESIGN.md "Threads"); a pthread build here means the
-  // alternatives system or the link line changed under us.
+  // CMake links the OpenMP build on purpose (docs/openblas-threading.md); a pthread build here
+  // means the alternatives system or the link line changed under us.
   CHECK(kernels::openblas_parallel_mode() == "openmp");
 
   const int before = omp_get_max_threads();
