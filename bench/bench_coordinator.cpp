@@ -91,7 +91,8 @@ bool submit_sweeps(std::uint16_t port, const Settings& settings) {
   Client admin(port);
   const auto submit_start = std::chrono::steady_clock::now();
   for (int s = 0; s < settings.sweeps; ++s) {
-    const int count = settings.jobs / settings.sweeps + (s < settings.jobs % settings.sweeps ? 1 : 0);
+    const int count =
+        settings.jobs / settings.sweeps + (s < settings.jobs % settings.sweeps ? 1 : 0);
     json shapes = json::array();
     for (int i = 1; i <= count; ++i) shapes.push_back({{"m", i}, {"k", s + 1}, {"n", 1}});
     const json sweep = {{"name", "bench-" + std::to_string(s)},
@@ -167,8 +168,7 @@ double run_workers(std::uint16_t port, const Settings& settings, Tally& tally) {
   const json target = bench_target();
   std::vector<std::thread> threads;
   for (int w = 0; w < settings.workers; ++w) {
-    threads.emplace_back(
-        [&, w] { simulate_worker(w, port, target, settings.jobs, ready, tally); });
+    threads.emplace_back([&, w] { simulate_worker(w, port, target, settings.jobs, ready, tally); });
   }
   const auto start = std::chrono::steady_clock::now();
   ready = true;
@@ -222,10 +222,10 @@ int main(int argc, char** argv) {
 
   std::printf("host: %ld CPUs online, load average %.2f at start\n",
               ::sysconf(_SC_NPROCESSORS_ONLN), load_average());
-  std::printf("setup: %d workers, %d jobs in %d gemm sweeps, %d network thread(s), SQLite WAL "
-              "synchronous=NORMAL at %s\n",
-              settings.workers, settings.jobs, settings.sweeps, settings.network_threads,
-              db.c_str());
+  std::printf(
+      "setup: %d workers, %d jobs in %d gemm sweeps, %d network thread(s), SQLite WAL "
+      "synchronous=NORMAL at %s\n",
+      settings.workers, settings.jobs, settings.sweeps, settings.network_threads, db.c_str());
 
   int exit_code = 0;
   {

@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "bench/bench_support.h"
-#include "kernels/engine/engine_fp32.h"
-#include "kernels/gemm/gemm.h"
 #include "kernels/base/library_info.h"
 #include "kernels/base/random.h"
+#include "kernels/engine/engine_fp32.h"
+#include "kernels/gemm/gemm.h"
 #include "kernels/train/train.h"
 
 using namespace lowbit::kernels;
@@ -47,14 +47,20 @@ void BM_mlp_forward(benchmark::State& state) {
     benchmark::ClobberMemory();
   }
   const double flops = 2.0 * static_cast<double>(model.multiply_adds_per_image()) * batch;
-  state.counters["GFLOPS"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GFLOPS"] =
+      benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["threads"] = bench_threads();
   state.SetLabel(engine->kernel());
 }
 
 }  // namespace
 
-BENCHMARK(BM_mlp_forward<false>)->Name("fp32_mlp_784_128_10/openblas")->Arg(1)->Arg(64)->Arg(1024)->UseRealTime();
+BENCHMARK(BM_mlp_forward<false>)
+    ->Name("fp32_mlp_784_128_10/openblas")
+    ->Arg(1)
+    ->Arg(64)
+    ->Arg(1024)
+    ->UseRealTime();
 BENCHMARK(BM_mlp_forward<true>)->Name("fp32_mlp_784_128_10/ref")->Arg(1)->Arg(64)->UseRealTime();
 
 BENCHMARK_MAIN();

@@ -9,9 +9,9 @@
 // (kInt4Scheme: the default, chosen on accuracy at 4 bits, G = 32).
 // Every engine's answer is checked before timing: fp32 and int4 at batch 1 against their
 // reference twins, int4 at batch 64 against the portable tier (itself checked bit for bit
-// against the reference by tests/kernels/gemm/test_gemm_lowbit.cpp), int8 against its reference twin.
-// Engines are built once per case and kept: quantizing 4096 × 4096 with the search takes a second.
-// Run: build/bench/bench_int4 [--benchmark_filter=...] [--benchmark_repetitions=5]
+// against the reference by tests/kernels/gemm/test_gemm_lowbit.cpp), int8 against its reference
+// twin. Engines are built once per case and kept: quantizing 4096 × 4096 with the search takes a
+// second. Run: build/bench/bench_int4 [--benchmark_filter=...] [--benchmark_repetitions=5]
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -27,13 +27,13 @@
 
 #include "bench/bench_support.h"
 #include "bench/twin_check.h"
+#include "kernels/base/library_info.h"
+#include "kernels/base/random.h"
 #include "kernels/engine/engine_fp32.h"
 #include "kernels/engine/engine_int4.h"
 #include "kernels/engine/engine_int8_avx2.h"
 #include "kernels/engine/engine_onednn_int8.h"
 #include "kernels/engine/int8_reference.h"
-#include "kernels/base/library_info.h"
-#include "kernels/base/random.h"
 #include "kernels/train/train.h"
 
 using namespace lowbit::kernels;
@@ -41,10 +41,10 @@ using namespace lowbit::kernels;
 namespace {
 
 using lowbit::bench::agrees;
-using lowbit::bench::Built;
-using lowbit::bench::sizes_name;
 using lowbit::bench::bench_threads;
+using lowbit::bench::Built;
 using lowbit::bench::random_input;
+using lowbit::bench::sizes_name;
 
 constexpr QuantScheme kInt4Scheme = QuantScheme::kAsymmetric;
 
@@ -66,25 +66,35 @@ QuantSpec spec8() {
 Factory int4(int bits, int group) {
   return [bits, group](const Mlp& m, const CalibrationSet&, int batch) {
     return Built{make_int4_engine(m, bits, group, kInt4Scheme, "auto"),
-                 make_int4_engine(m, bits, group, kInt4Scheme, batch == 1 ? "ref" : "portable"), 0.0};
+                 make_int4_engine(m, bits, group, kInt4Scheme, batch == 1 ? "ref" : "portable"),
+                 0.0};
   };
 }
 
 const std::map<std::string, Factory>& factories() {
   static const std::map<std::string, Factory> map{
-      {"fp32", [](const Mlp& m, const CalibrationSet&, int) {
+      {"fp32",
+       [](const Mlp& m, const CalibrationSet&, int) {
          return Built{make_fp32_openblas_engine(m), make_fp32_reference_engine(m), 1e-4};
        }},
-      {"int8", [](const Mlp& m, const CalibrationSet& c, int) {  // what the int8 mode builds
-         return Built{make_onednn_int8_engine(m, spec8(), c), make_int8_reference_engine(m, spec8(), c), 1e-3};
+      {"int8",
+       [](const Mlp& m, const CalibrationSet& c, int) {  // what the int8 mode builds
+         return Built{make_onednn_int8_engine(m, spec8(), c),
+                      make_int8_reference_engine(m, spec8(), c), 1e-3};
        }},
-      {"int8_avx2", [](const Mlp& m, const CalibrationSet& c, int) {
+      {"int8_avx2",
+       [](const Mlp& m, const CalibrationSet& c, int) {
          Int8Options full;
          full.range = Int8ActivationRange::kFull;
-         return Built{make_int8_avx2_engine(m, spec8(), c), make_int8_reference_engine(m, spec8(), c, full), 0.0};
+         return Built{make_int8_avx2_engine(m, spec8(), c),
+                      make_int8_reference_engine(m, spec8(), c, full), 0.0};
        }},
-      {"int4_q4_g32", int4(4, 32)},   {"int4_q3_g32", int4(3, 32)},   {"int4_q2_g32", int4(2, 32)},
-      {"int4_q4_g128", int4(4, 128)}, {"int4_q3_g128", int4(3, 128)}, {"int4_q2_g128", int4(2, 128)},
+      {"int4_q4_g32", int4(4, 32)},
+      {"int4_q3_g32", int4(3, 32)},
+      {"int4_q2_g32", int4(2, 32)},
+      {"int4_q4_g128", int4(4, 128)},
+      {"int4_q3_g128", int4(3, 128)},
+      {"int4_q2_g128", int4(2, 128)},
   };
   return map;
 }
@@ -115,7 +125,8 @@ Prepared& prepare(const std::string& mode, int shape, int batch) {
     return p;
   }
   p.x = random_input(batch, sizes.front(), 2);
-  const std::size_t outputs = static_cast<std::size_t>(batch) * static_cast<std::size_t>(sizes.back());
+  const std::size_t outputs =
+      static_cast<std::size_t>(batch) * static_cast<std::size_t>(sizes.back());
   p.logits.resize(outputs);
   std::vector<float> expected(outputs);
   built.engine->forward(p.x.data(), batch, p.logits.data());
@@ -144,8 +155,10 @@ void BM_forward(benchmark::State& state, const std::string& mode) {
   }
   const std::vector<int>& sizes = shapes()[static_cast<std::size_t>(shape)];
   double macs = 0.0;
-  for (std::size_t l = 0; l + 1 < sizes.size(); ++l) macs += static_cast<double>(sizes[l]) * sizes[l + 1];
-  state.counters["Gops"] = benchmark::Counter(2.0 * macs * batch * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  for (std::size_t l = 0; l + 1 < sizes.size(); ++l)
+    macs += static_cast<double>(sizes[l]) * sizes[l + 1];
+  state.counters["Gops"] =
+      benchmark::Counter(2.0 * macs * batch * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["model_MB"] = static_cast<double>(p.engine->model_bytes()) * 1e-6;
   state.counters["threads"] = bench_threads();
   state.SetLabel(p.engine->kernel());
@@ -200,7 +213,8 @@ void register_case(const std::string& mode, int shape, int batch) {
 
 const char* const kGemvModes[] = {"fp32",         "int4_q4_g32",  "int4_q3_g32", "int4_q2_g32",
                                   "int4_q4_g128", "int4_q3_g128", "int4_q2_g128"};
-const char* const kBatchModes[] = {"int8", "int8_avx2", "int4_q4_g32", "int4_q4_g128", "int4_q2_g32"};
+const char* const kBatchModes[] = {"int8", "int8_avx2", "int4_q4_g32", "int4_q4_g128",
+                                   "int4_q2_g32"};
 
 }  // namespace
 
@@ -228,7 +242,8 @@ int main(int argc, char** argv) {
     const std::string q2 = std::string("int4_q2_") + g;
     reporter.print_ratio(std::string("2-bit vs 4-bit, ") + g, name(q4, 0, 1), name(q2, 0, 1), 1.0);
   }
-  std::cout << "\nbatch 64 (int8 time / int4 time; the bar: int4 within 1.5x of int8, i.e. >= 0.667):\n";
+  std::cout
+      << "\nbatch 64 (int8 time / int4 time; the bar: int4 within 1.5x of int8, i.e. >= 0.667):\n";
   for (int shape : {0, 1}) {
     for (const char* int8 : {"int8", "int8_avx2"}) {
       for (const char* mode : {"int4_q4_g32", "int4_q4_g128", "int4_q2_g32"}) {

@@ -18,6 +18,10 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_support.h"
+#include "bench/twin_check.h"
+#include "kernels/base/library_info.h"
+#include "kernels/base/random.h"
 #include "kernels/engine/engine_fixed.h"
 #include "kernels/engine/engine_fp16.h"
 #include "kernels/engine/engine_fp32.h"
@@ -25,24 +29,21 @@
 #include "kernels/engine/engine_onednn_bf16.h"
 #include "kernels/engine/engine_onednn_int8.h"
 #include "kernels/engine/int8_reference.h"
-#include "bench/bench_support.h"
-#include "bench/twin_check.h"
-#include "kernels/base/library_info.h"
-#include "kernels/base/random.h"
 #include "kernels/train/train.h"
 
 using namespace lowbit::kernels;
 using lowbit::bench::agrees;
-using lowbit::bench::Built;
-using lowbit::bench::sizes_name;
 using lowbit::bench::bench_threads;
+using lowbit::bench::Built;
 using lowbit::bench::random_input;
 using lowbit::bench::RatioReporter;
+using lowbit::bench::sizes_name;
 
 namespace {
 
 const std::vector<std::vector<int>>& shapes() {
-  static const std::vector<std::vector<int>> list{{784, 128, 10}, {784, 512, 256, 10}, {1024, 1024}};
+  static const std::vector<std::vector<int>> list{
+      {784, 128, 10}, {784, 512, 256, 10}, {1024, 1024}};
   return list;
 }
 
@@ -58,31 +59,41 @@ QuantSpec spec8() {
 
 const std::map<std::string, Factory>& factories() {
   static const std::map<std::string, Factory> map{
-      {"fp32", [](const Mlp& m, const CalibrationSet&) {
+      {"fp32",
+       [](const Mlp& m, const CalibrationSet&) {
          return Built{make_fp32_openblas_engine(m), make_fp32_reference_engine(m), 1e-4};
        }},
-      {"fp16", [](const Mlp& m, const CalibrationSet&) {
+      {"fp16",
+       [](const Mlp& m, const CalibrationSet&) {
          return Built{make_fp16_engine(m, "auto"), make_fp16_engine(m, "ref"), 1e-4};
        }},
-      {"bf16", [](const Mlp& m, const CalibrationSet&) {
+      {"bf16",
+       [](const Mlp& m, const CalibrationSet&) {
          return Built{make_onednn_bf16_engine(m), make_bf16_reference_engine(m), 1e-2};
        }},
-      {"int8", [](const Mlp& m, const CalibrationSet& c) {  // what `auto` builds
-         return Built{make_onednn_int8_engine(m, spec8(), c), make_int8_reference_engine(m, spec8(), c), 1e-3};
+      {"int8",
+       [](const Mlp& m, const CalibrationSet& c) {  // what `auto` builds
+         return Built{make_onednn_int8_engine(m, spec8(), c),
+                      make_int8_reference_engine(m, spec8(), c), 1e-3};
        }},
-      {"int8_onednn_only", [](const Mlp& m, const CalibrationSet& c) {
+      {"int8_onednn_only",
+       [](const Mlp& m, const CalibrationSet& c) {
          Int8Options only;
          only.small_batch_below = 0;
          return Built{make_onednn_int8_engine(m, spec8(), c, only),
                       make_int8_reference_engine(m, spec8(), c), 1e-3};
        }},
-      {"int8_avx2", [](const Mlp& m, const CalibrationSet& c) {
+      {"int8_avx2",
+       [](const Mlp& m, const CalibrationSet& c) {
          Int8Options full;
          full.range = Int8ActivationRange::kFull;
-         return Built{make_int8_avx2_engine(m, spec8(), c), make_int8_reference_engine(m, spec8(), c, full), 0.0};
+         return Built{make_int8_avx2_engine(m, spec8(), c),
+                      make_int8_reference_engine(m, spec8(), c, full), 0.0};
        }},
-      {"fixed", [](const Mlp& m, const CalibrationSet& c) {
-         return Built{make_fixed_engine(m, spec8(), c, "auto"), make_fixed_engine(m, spec8(), c, "ref"), 0.0};
+      {"fixed",
+       [](const Mlp& m, const CalibrationSet& c) {
+         return Built{make_fixed_engine(m, spec8(), c, "auto"),
+                      make_fixed_engine(m, spec8(), c, "ref"), 0.0};
        }},
   };
   return map;
@@ -104,7 +115,8 @@ void BM_forward(benchmark::State& state, const std::string& mode) {
     return;
   }
   const std::vector<float> x = random_input(batch, sizes.front(), 2);
-  const std::size_t outputs = static_cast<std::size_t>(batch) * static_cast<std::size_t>(sizes.back());
+  const std::size_t outputs =
+      static_cast<std::size_t>(batch) * static_cast<std::size_t>(sizes.back());
   std::vector<float> logits(outputs);
   std::vector<float> expected(outputs);
   built.engine->forward(x.data(), batch, logits.data());
@@ -121,7 +133,8 @@ void BM_forward(benchmark::State& state, const std::string& mode) {
     benchmark::ClobberMemory();
   }
   const double ops = 2.0 * static_cast<double>(model.multiply_adds_per_image()) * batch;
-  state.counters["Gops"] = benchmark::Counter(ops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["Gops"] =
+      benchmark::Counter(ops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["threads"] = bench_threads();
   state.SetLabel(built.engine->kernel());
 }
@@ -158,12 +171,16 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("onednn_isa", onednn_effective_isa());
   RatioReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
-  std::cout << "\nratios (fp32 time / mode time; > 1 is faster than fp32), threads " << bench_threads() << ":\n";
+  std::cout << "\nratios (fp32 time / mode time; > 1 is faster than fp32), threads "
+            << bench_threads() << ":\n";
   for (const char* mode : {"int8", "int8_onednn_only", "int8_avx2", "fixed", "fp16"}) {
-    reporter.print_ratio(std::string(mode) + " vs fp32, 784-512-256-10 batch 1024", name("fp32", 1, 1024), name(mode, 1, 1024));
-    reporter.print_ratio(std::string(mode) + " vs fp32, 784-128-10 batch 1", name("fp32", 0, 1), name(mode, 0, 1));
+    reporter.print_ratio(std::string(mode) + " vs fp32, 784-512-256-10 batch 1024",
+                         name("fp32", 1, 1024), name(mode, 1, 1024));
+    reporter.print_ratio(std::string(mode) + " vs fp32, 784-128-10 batch 1", name("fp32", 0, 1),
+                         name(mode, 0, 1));
   }
-  reporter.print_ratio("bf16 vs fp32, 1024x1024x1024", name("fp32", 2, 1024), name("bf16", 2, 1024));
+  reporter.print_ratio("bf16 vs fp32, 1024x1024x1024", name("fp32", 2, 1024),
+                       name("bf16", 2, 1024));
   std::cout << "\nint8: oneDNN alone vs our AVX2 GEMM (> 1: ours is faster):\n";
   for (int shape : {0, 1}) {
     for (int batch : {1, 2, 4, 8, 16, 32, 64}) {

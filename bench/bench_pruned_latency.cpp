@@ -13,12 +13,12 @@
 #include <string>
 #include <vector>
 
-#include "kernels/engine/engine_fp32.h"
-#include "kernels/engine/engine_sparse.h"
 #include "bench/bench_support.h"
 #include "kernels/base/library_info.h"
-#include "kernels/prune/prune.h"
 #include "kernels/base/random.h"
+#include "kernels/engine/engine_fp32.h"
+#include "kernels/engine/engine_sparse.h"
+#include "kernels/prune/prune.h"
 #include "kernels/train/train.h"
 
 using namespace lowbit::kernels;
@@ -64,7 +64,10 @@ int main(int argc, char** argv) {
     std::string model;
     bool sparse;
   };
-  const Case cases[] = {{"dense", false}, {"structured_0.5", false}, {"magnitude_0.9", false}, {"magnitude_0.9", true}};
+  const Case cases[] = {{"dense", false},
+                        {"structured_0.5", false},
+                        {"magnitude_0.9", false},
+                        {"magnitude_0.9", true}};
   for (const Case& c : cases) {
     for (int batch : {1, 64}) {
       benchmark::RegisterBenchmark(name(c.model, c.sparse, batch).c_str(),
@@ -82,10 +85,12 @@ int main(int argc, char** argv) {
   std::cout << "\nratios (> 1: the pruned variant is faster), threads " << bench_threads() << ":\n";
   for (int batch : {1, 64}) {
     const std::string b = std::to_string(batch);
-    reporter.print_ratio("structured 0.5 vs dense, batch " + b, name("dense", false, batch), name("structured_0.5", false, batch));
-    reporter.print_ratio("magnitude 0.9 CSR vs dense OpenBLAS, batch " + b, name("dense", false, batch), name("magnitude_0.9", true, batch));
+    reporter.print_ratio("structured 0.5 vs dense, batch " + b, name("dense", false, batch),
+                         name("structured_0.5", false, batch));
+    reporter.print_ratio("magnitude 0.9 CSR vs dense OpenBLAS, batch " + b,
+                         name("dense", false, batch), name("magnitude_0.9", true, batch));
     reporter.print_ratio("magnitude 0.9 CSR vs the same masked model on OpenBLAS, batch " + b,
-                   name("magnitude_0.9", false, batch), name("magnitude_0.9", true, batch));
+                         name("magnitude_0.9", false, batch), name("magnitude_0.9", true, batch));
   }
   benchmark::Shutdown();
   return 0;

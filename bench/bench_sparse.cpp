@@ -20,13 +20,13 @@
 #include <vector>
 
 #include "bench/bench_support.h"
+#include "kernels/base/library_info.h"
+#include "kernels/base/random.h"
 #include "kernels/engine/engine_fp32.h"
 #include "kernels/engine/engine_sparse.h"
 #include "kernels/gemm/gemm.h"
-#include "kernels/base/library_info.h"
-#include "kernels/prune/prune.h"
-#include "kernels/base/random.h"
 #include "kernels/gemm/sparse_csr.h"
+#include "kernels/prune/prune.h"
 #include "kernels/train/train.h"
 
 using namespace lowbit::kernels;

@@ -43,11 +43,13 @@ class RatioReporter : public benchmark::ConsoleReporter {
     }
   }
   // Prints "what: base/other x (base / other)", or why it cannot.
-  void print_ratio(const std::string& what, const std::string& base, const std::string& other) const {
+  void print_ratio(const std::string& what, const std::string& base,
+                   const std::string& other) const {
     const auto b = times_.find(base);
     const auto o = times_.find(other);
     if (b == times_.end() || o == times_.end()) {
-      std::cout << what << ": not measured (" << (b == times_.end() ? base : other) << " skipped)\n";
+      std::cout << what << ": not measured (" << (b == times_.end() ? base : other)
+                << " skipped)\n";
       return;
     }
     std::cout << what << ": " << b->second / o->second << "x  (" << base << " / " << other << ")\n";

@@ -15,7 +15,7 @@ namespace lowbit::bench {
 struct Built {
   std::unique_ptr<kernels::InferenceEngine> engine;
   std::unique_ptr<kernels::InferenceEngine> twin;  // what the engine must agree with
-  double tolerance = 0.0;  // relative to the logits' scale; 0: bit for bit
+  double tolerance = 0.0;                          // relative to the logits' scale; 0: bit for bit
 };
 
 // Whether `got` is within `tolerance` · (1 + max |want|) of `want` everywhere; with tolerance 0,

@@ -17,7 +17,8 @@ void add_cancel_command(CLI::App& app) {
   add_remote_options(*cmd, *remote);
   cmd->callback([remote, id] {
     run_remote("lowbit cancel", *remote, [&](worker::CoordinatorClient& client) {
-      const nlohmann::json s = client.post(fmt::format("/api/v1/sweeps/{}/cancel", *id), nlohmann::json::object());
+      const nlohmann::json s =
+          client.post(fmt::format("/api/v1/sweeps/{}/cancel", *id), nlohmann::json::object());
       std::cout << fmt::format("sweep {}: {}\n", *id, s.at("state").get<std::string>());
       return kExitOk;
     });

@@ -3,7 +3,6 @@
 // set_exit_code(); main returns it. Exit codes are the CLI contract.
 
 #include <CLI/CLI.hpp>
-
 #include <stdexcept>
 
 namespace lowbit::cli {

@@ -2,11 +2,10 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <stdexcept>
@@ -27,7 +26,8 @@ void LocalWorkers::start(std::size_t i) {
   std::vector<char*> argv;
   for (std::string& a : argv_text) argv.push_back(a.data());
   argv.push_back(nullptr);
-  const int log = ::open(specs_[i].log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  const int log =
+      ::open(specs_[i].log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log < 0) throw std::runtime_error("cannot open worker log " + specs_[i].log_path);
   const pid_t pid = ::fork();
   if (pid < 0) {
@@ -62,8 +62,8 @@ int LocalWorkers::restart_exited() {
     if (const pid_t pid = pids_[i]; ::waitpid(pid, &status, WNOHANG) == pid) {
       pids_[i] = -1;
       if (++restarts_[i] > kMaxRestarts) {
-        spdlog::error("worker {} exited {} times; not starting it again (log {})", i + 1, restarts_[i],
-                      specs_[i].log_path);
+        spdlog::error("worker {} exited {} times; not starting it again (log {})", i + 1,
+                      restarts_[i], specs_[i].log_path);
         continue;
       }
       spdlog::warn("worker {} (pid {}) exited ({}); starting it again, log {}", i + 1, pid,

@@ -1,10 +1,10 @@
 // The `lowbit` executable. Each subcommand lives in its own file and registers
 // itself here; this file only sets up logging, dispatches and maps errors to
 // exit codes (0 ok, 1 the work failed, 2 bad usage or input, 3 regression).
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "cli/commands.h"

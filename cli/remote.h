@@ -5,7 +5,6 @@
 // coordinator or a 5xx is a failure (exit 1).
 
 #include <CLI/CLI.hpp>
-
 #include <functional>
 #include <memory>
 #include <string>

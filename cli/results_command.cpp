@@ -23,9 +23,12 @@ struct ResultsOptions {
 
 void add_results_command(CLI::App& app) {
   auto o = std::make_shared<ResultsOptions>();
-  auto* cmd = app.add_subcommand("results", "a sweep's results: a table with the Pareto front, JSON or CSV");
+  auto* cmd = app.add_subcommand("results",
+                                 "a sweep's results: a table with the Pareto front, JSON or CSV");
   cmd->add_option("id", o->id, "sweep id")->required();
-  cmd->add_option("--format", o->format, "table, json ({id, results}) or csv")->capture_default_str()->check(CLI::IsMember({"table", "json", "csv"}));
+  cmd->add_option("--format", o->format, "table, json ({id, results}) or csv")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"table", "json", "csv"}));
   add_remote_options(*cmd, o->remote);
   cmd->callback([o] {
     run_remote("lowbit results", o->remote, [&](worker::CoordinatorClient& client) {
@@ -40,7 +43,8 @@ void add_results_command(CLI::App& app) {
         return kExitOk;
       }
       std::vector<protocol::Result> results;
-      for (const nlohmann::json& r : doc.at("results")) results.push_back(r.get<protocol::Result>());
+      for (const nlohmann::json& r : doc.at("results"))
+        results.push_back(r.get<protocol::Result>());
       print_results_table(std::cout, results);
       print_pareto_fronts(std::cout, protocol::pareto_fronts(results));
       return kExitOk;

@@ -38,18 +38,26 @@ void print_results_table(std::ostream& out, const std::vector<protocol::Result>&
   for (const protocol::Result& r : results) {
     for (const protocol::Latency& l : r.latency) batches.insert(l.batch);
   }
-  std::vector<TextTable::Column> columns{{"variant"},           {"target"},
-                                         {"status"},            {"top-1", Align::kRight},
-                                         {"Δ", Align::kRight},  {"sparsity", Align::kRight},
-                                         {"size", Align::kRight}, {"kernel"}};
+  std::vector<TextTable::Column> columns{{"variant"},
+                                         {"target"},
+                                         {"status"},
+                                         {"top-1", Align::kRight},
+                                         {"Δ", Align::kRight},
+                                         {"sparsity", Align::kRight},
+                                         {"size", Align::kRight},
+                                         {"kernel"}};
   for (int b : batches) columns.push_back({fmt::format("b{} µs", b), Align::kRight});
   TextTable table(std::move(columns));
   for (const protocol::Result& r : results) {
     const bool ran = r.status != protocol::kStatusSkipped;
-    std::vector<std::string> row{protocol::variant_label(r.config), r.target.label, r.status, quality(r),
+    std::vector<std::string> row{protocol::variant_label(r.config),
+                                 r.target.label,
+                                 r.status,
+                                 quality(r),
                                  r.accuracy ? fmt::format("{:+.4f}", r.accuracy->delta) : "",
                                  ran ? fmt::format("{:.3f}", r.sparsity) : "",
-                                 ran ? format_bytes(r.model_bytes) : "", ran ? r.kernel : r.reason};
+                                 ran ? format_bytes(r.model_bytes) : "",
+                                 ran ? r.kernel : r.reason};
     for (int b : batches) {
       std::string cell;
       for (const protocol::Latency& l : r.latency) {
@@ -66,7 +74,8 @@ void print_results_table(std::ostream& out, const std::vector<protocol::Result>&
 void print_pareto_fronts(std::ostream& out, const std::vector<protocol::ParetoFront>& fronts) {
   for (const protocol::ParetoFront& f : fronts) {
     out << fmt::format("\nPareto front, batch {}: top-1 vs median latency\n", f.batch);
-    TextTable table({{"variant"}, {"target"}, {"top-1", Align::kRight}, {"median µs", Align::kRight}});
+    TextTable table(
+        {{"variant"}, {"target"}, {"top-1", Align::kRight}, {"median µs", Align::kRight}});
     for (const protocol::ParetoPoint& p : f.points) {
       table.add_row({p.variant, p.target, fmt::format("{:.4f}", p.top1), format_us(p.median_us)});
     }

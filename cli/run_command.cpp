@@ -3,11 +3,10 @@
 // accuracy/latency Pareto front on stdout (or one JSON document with --json); then it keeps
 // serving the API until Ctrl-C unless --no-serve. The sweep goes in over HTTP like any other
 // client's, so it meets exactly the validation a remote submission meets.
-#include <signal.h>
-#include <unistd.h>
-
 #include <fmt/format.h>
+#include <signal.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -25,9 +24,9 @@
 #include "coordinator/scheduler.h"
 #include "coordinator/store.h"
 #include "protocol/pareto.h"
-#include "worker/eval_inputs.h"
 #include "worker/backoff.h"
 #include "worker/coordinator_client.h"
+#include "worker/eval_inputs.h"
 #include "worker/isa_cap.h"
 
 namespace lowbit::cli {
@@ -83,9 +82,10 @@ std::vector<LocalWorkerSpec> worker_specs(const RunOptions& o, const std::string
   for (int i = 0; i < o.workers; ++i) {
     const std::string& isa = o.worker_isa[static_cast<std::size_t>(i) % o.worker_isa.size()];
     LocalWorkerSpec s;
-    s.args = {"--coordinator", url,       "--name",   fmt::format("run-w{}-{}", i + 1, isa),
-              "--max-isa",     isa,       "--threads", std::to_string(o.worker_threads),
-              "--data",        o.data_dir, "--lease-wait", "1", "--backoff-max", "1"};
+    s.args = {"--coordinator", url,        "--name",       fmt::format("run-w{}-{}", i + 1, isa),
+              "--max-isa",     isa,        "--threads",    std::to_string(o.worker_threads),
+              "--data",        o.data_dir, "--lease-wait", "1",
+              "--backoff-max", "1"};
     if (!o.cache_dir.empty()) s.args.insert(s.args.end(), {"--cache", o.cache_dir});
     s.log_path = fmt::format("{}.worker-{}.log", o.db, i + 1);
     specs.push_back(std::move(s));
@@ -93,7 +93,9 @@ std::vector<LocalWorkerSpec> worker_specs(const RunOptions& o, const std::string
   return specs;
 }
 
-long count(const nlohmann::json& status, const char* state) { return status.at("counts").value(state, 0L); }
+long count(const nlohmann::json& status, const char* state) {
+  return status.at("counts").value(state, 0L);
+}
 
 void check_worker_isa(const RunOptions& o) {
   const auto names = worker::isa_cap_names();
@@ -108,7 +110,9 @@ void check_worker_isa(const RunOptions& o) {
 // serving from construction on.
 struct EmbeddedCoordinator {
   EmbeddedCoordinator(const RunOptions& o, const std::string& host, std::uint16_t port)
-      : store(o.db), scheduler(store, scheduler_options(o)), server({store, scheduler}, server_options(host, port, o)) {
+      : store(o.db),
+        scheduler(store, scheduler_options(o)),
+        server({store, scheduler}, server_options(host, port, o)) {
     std::cerr << server.url() << std::endl;  // the contract: the bound URL first on stderr
     server.start();
   }
@@ -122,8 +126,8 @@ struct EmbeddedCoordinator {
   }
 
   static coordinator::http_api::ServerOptions server_options(const std::string& host,
-                                                              std::uint16_t port,
-                                                              const RunOptions& o) {
+                                                             std::uint16_t port,
+                                                             const RunOptions& o) {
     coordinator::http_api::ServerOptions options;
     options.host = host;
     options.port = port;
@@ -161,9 +165,11 @@ nlohmann::json wait_for_sweep(const RunOptions& o, worker::CoordinatorClient& cl
 // The results table and Pareto fronts, or with --json the whole outcome as one document.
 void print_outcome(const RunOptions& o, worker::CoordinatorClient& client, std::int64_t id,
                    const nlohmann::json& status, const nlohmann::json& submitted) {
-  const nlohmann::json results_doc = client.get(fmt::format("/api/v1/sweeps/{}/results?format=json", id));
+  const nlohmann::json results_doc =
+      client.get(fmt::format("/api/v1/sweeps/{}/results?format=json", id));
   std::vector<protocol::Result> results;
-  for (const nlohmann::json& r : results_doc.at("results")) results.push_back(r.get<protocol::Result>());
+  for (const nlohmann::json& r : results_doc.at("results"))
+    results.push_back(r.get<protocol::Result>());
   const std::vector<protocol::ParetoFront> fronts = protocol::pareto_fronts(results);
   if (o.json) {
     std::cout << nlohmann::json{{"id", id},
@@ -178,7 +184,8 @@ void print_outcome(const RunOptions& o, worker::CoordinatorClient& client, std::
   print_results_table(std::cout, results);
   print_pareto_fronts(std::cout, fronts);
   for (const nlohmann::json& f : status.at("failures")) {
-    std::cout << fmt::format("failed: job {}: {}\n", f.at("job").get<long>(), f.at("error").get<std::string>());
+    std::cout << fmt::format("failed: job {}: {}\n", f.at("job").get<long>(),
+                             f.at("error").get<std::string>());
   }
   std::cout << std::flush;
 }
@@ -186,7 +193,8 @@ void print_outcome(const RunOptions& o, worker::CoordinatorClient& client, std::
 int run(const RunOptions& o) {
   const nlohmann::json sweep = read_sweep_file(o.sweep_file);
   check_worker_isa(o);
-  const auto [host, port] = parse_listen(o.listen.empty() ? (o.no_serve ? "127.0.0.1:0" : "127.0.0.1:8080") : o.listen);
+  const auto [host, port] =
+      parse_listen(o.listen.empty() ? (o.no_serve ? "127.0.0.1:0" : "127.0.0.1:8080") : o.listen);
   watch_signals();  // before any thread starts, so that every thread inherits the blocked set
   EmbeddedCoordinator embedded(o, host, port);
   const std::string url = embedded.server.url();
@@ -223,20 +231,38 @@ int run(const RunOptions& o) {
 void add_run_command(CLI::App& app) {
   auto options = std::make_shared<RunOptions>();
   RunOptions& o = *options;
-  auto* cmd = app.add_subcommand("run", "run a sweep here: a coordinator, local workers, a results table and Pareto front");
+  auto* cmd = app.add_subcommand(
+      "run", "run a sweep here: a coordinator, local workers, a results table and Pareto front");
   cmd->add_option("sweep", o.sweep_file, "the sweep file (schemas/sweep.schema.json)")->required();
-  cmd->add_option("--workers", o.workers, "local worker processes")->capture_default_str()->check(CLI::Range(1, 64));
-  cmd->add_option("--db", o.db, "SQLite file of the coordinator (created when missing)")->capture_default_str();
-  cmd->add_option("--listen", o.listen, "HOST:PORT of the API (default 127.0.0.1:8080; port 0 with --no-serve)");
+  cmd->add_option("--workers", o.workers, "local worker processes")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  cmd->add_option("--db", o.db, "SQLite file of the coordinator (created when missing)")
+      ->capture_default_str();
+  cmd->add_option("--listen", o.listen,
+                  "HOST:PORT of the API (default 127.0.0.1:8080; port 0 with --no-serve)");
   cmd->add_flag("--no-serve", o.no_serve, "exit when the sweep is done instead of serving the API");
   cmd->add_flag("--json", o.json, "print {id, counts, results, pareto, skipped} on stdout");
-  cmd->add_option("--lease-ttl", o.lease_ttl_s, "seconds a lease lasts without a heartbeat")->capture_default_str()->check(CLI::Range(0.01, 86400.0));
-  cmd->add_option("--max-attempts", o.max_attempts, "attempts per job before it fails")->capture_default_str()->check(CLI::Range(1, 1000));
-  cmd->add_option("--job-timeout", o.job_timeout_s, "seconds a job may run")->capture_default_str()->check(CLI::Range(0.01, 30.0 * 86400.0));
-  cmd->add_option("--worker-threads", o.worker_threads, "compute threads of each worker")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--worker-isa", o.worker_isa, "ISA caps of the workers, assigned in turn (e.g. native,avx2)")->delimiter(',')->capture_default_str();
-  cmd->add_option("--data", o.data_dir, "folder with the Fashion-MNIST IDX files")->capture_default_str();
-  cmd->add_option("--cache", o.cache_dir, "model cache of the workers (default $XDG_CACHE_HOME/lowbit or ~/.cache/lowbit)");
+  cmd->add_option("--lease-ttl", o.lease_ttl_s, "seconds a lease lasts without a heartbeat")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 86400.0));
+  cmd->add_option("--max-attempts", o.max_attempts, "attempts per job before it fails")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  cmd->add_option("--job-timeout", o.job_timeout_s, "seconds a job may run")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 30.0 * 86400.0));
+  cmd->add_option("--worker-threads", o.worker_threads, "compute threads of each worker")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--worker-isa", o.worker_isa,
+                  "ISA caps of the workers, assigned in turn (e.g. native,avx2)")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("--data", o.data_dir, "folder with the Fashion-MNIST IDX files")
+      ->capture_default_str();
+  cmd->add_option("--cache", o.cache_dir,
+                  "model cache of the workers (default $XDG_CACHE_HOME/lowbit or ~/.cache/lowbit)");
   cmd->callback([options] {
     try {
       set_exit_code(run(*options));

@@ -21,12 +21,16 @@ ListenAddress parse_listen(const std::string& text) {
   }
   boost::system::error_code bad_host;
   coordinator::http_api::net::ip::make_address(host, bad_host);
-  if (bad_host) throw std::invalid_argument(fmt::format("--listen: \"{}\" is not an IP address", host));
+  if (bad_host)
+    throw std::invalid_argument(fmt::format("--listen: \"{}\" is not an IP address", host));
   const std::string port_text = text.substr(colon + 1);
   unsigned port = 0;
-  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535) {
-    throw std::invalid_argument(fmt::format("--listen: port \"{}\" is not a number in 0..65535", port_text));
+  const auto [end, ec] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() ||
+      port > 65535) {
+    throw std::invalid_argument(
+        fmt::format("--listen: port \"{}\" is not a number in 0..65535", port_text));
   }
   return {host, static_cast<std::uint16_t>(port)};
 }

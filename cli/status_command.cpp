@@ -31,10 +31,13 @@ void print_sweep(const nlohmann::json& s) {
                            s.at("name").get<std::string>(), s.at("state").get<std::string>(),
                            100.0 * s.at("progress").get<double>());
   std::cout << fmt::format("  jobs: {}\n", counts_text(s.at("counts")));
-  if (s.contains("prepare")) std::cout << fmt::format("  prepare job: {}\n", s.at("prepare").at("state").get<std::string>());
-  for (const nlohmann::json& w : s.at("waiting")) std::cout << "  waiting: " << (w.is_string() ? w.get<std::string>() : w.dump()) << "\n";
+  if (s.contains("prepare"))
+    std::cout << fmt::format("  prepare job: {}\n", s.at("prepare").at("state").get<std::string>());
+  for (const nlohmann::json& w : s.at("waiting"))
+    std::cout << "  waiting: " << (w.is_string() ? w.get<std::string>() : w.dump()) << "\n";
   for (const nlohmann::json& f : s.at("failures")) {
-    std::cout << fmt::format("  failed: job {}: {}\n", f.at("job").get<long>(), f.at("error").get<std::string>());
+    std::cout << fmt::format("  failed: job {}: {}\n", f.at("job").get<long>(),
+                             f.at("error").get<std::string>());
   }
 }
 
@@ -62,10 +65,15 @@ void add_status_command(CLI::App& app) {
         std::cout << list.dump(2) << "\n";
         return kExitOk;
       }
-      TextTable table({{"id", TextTable::Align::kRight}, {"name"}, {"state"}, {"done", TextTable::Align::kRight}, {"jobs"}});
+      TextTable table({{"id", TextTable::Align::kRight},
+                       {"name"},
+                       {"state"},
+                       {"done", TextTable::Align::kRight},
+                       {"jobs"}});
       for (const nlohmann::json& s : list.at("sweeps")) {
         table.add_row({std::to_string(s.at("id").get<long>()), s.at("name").get<std::string>(),
-                       s.at("state").get<std::string>(), fmt::format("{:.0f} %", 100.0 * s.at("progress").get<double>()),
+                       s.at("state").get<std::string>(),
+                       fmt::format("{:.0f} %", 100.0 * s.at("progress").get<double>()),
                        counts_text(s.at("counts"))});
       }
       table.print(std::cout);

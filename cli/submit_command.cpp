@@ -29,7 +29,9 @@ void add_submit_command(CLI::App& app) {
   cmd->add_option("sweep", o->file, "the sweep file (schemas/sweep.schema.json)")->required();
   cmd->add_flag("--wait", o->wait, "wait until every job is finished");
   cmd->add_flag("--json", o->json, "print {id, jobs, skipped}");
-  cmd->add_option("--poll", o->poll_s, "seconds between status polls with --wait")->capture_default_str()->check(CLI::Range(0.05, 60.0));
+  cmd->add_option("--poll", o->poll_s, "seconds between status polls with --wait")
+      ->capture_default_str()
+      ->check(CLI::Range(0.05, 60.0));
   add_remote_options(*cmd, o->remote);
   cmd->callback([o] {
     run_remote("lowbit submit", o->remote, [&](worker::CoordinatorClient& client) {
@@ -42,16 +44,19 @@ void add_submit_command(CLI::App& app) {
       if (o->json) {
         std::cout << answer.dump(2) << std::endl;
       } else {
-        std::cout << fmt::format("sweep {}: {} jobs, {} grid points skipped\n", id, answer.at("jobs").get<long>(),
-                                 answer.at("skipped").size());
-        for (const nlohmann::json& s : answer.at("skipped")) std::cout << "  skipped: " << s.at("reason").get<std::string>() << "\n";
+        std::cout << fmt::format("sweep {}: {} jobs, {} grid points skipped\n", id,
+                                 answer.at("jobs").get<long>(), answer.at("skipped").size());
+        for (const nlohmann::json& s : answer.at("skipped"))
+          std::cout << "  skipped: " << s.at("reason").get<std::string>() << "\n";
       }
       if (!o->wait) return kExitOk;
       for (;;) {
         const nlohmann::json status = client.get(fmt::format("/api/v1/sweeps/{}", id));
         if (status.at("state") != "running") {
           const auto& counts = status.at("counts");
-          return counts.at("failed").get<long>() + counts.at("cancelled").get<long>() == 0 ? kExitOk : kExitFailed;
+          return counts.at("failed").get<long>() + counts.at("cancelled").get<long>() == 0
+                     ? kExitOk
+                     : kExitFailed;
         }
         std::this_thread::sleep_for(std::chrono::duration<double>(o->poll_s));
       }

@@ -13,7 +13,8 @@ std::size_t display_width(const std::string& text) {
 }
 
 void TextTable::add_row(std::vector<std::string> cells) {
-  if (cells.size() > columns_.size()) throw std::invalid_argument("text table: more cells than columns");
+  if (cells.size() > columns_.size())
+    throw std::invalid_argument("text table: more cells than columns");
   cells.resize(columns_.size());
   rows_.push_back(std::move(cells));
 }
@@ -22,7 +23,8 @@ void TextTable::print(std::ostream& out) const {
   std::vector<std::size_t> widths;
   for (const Column& c : columns_) widths.push_back(display_width(c.header));
   for (const auto& row : rows_) {
-    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], display_width(row[i]));
+    for (std::size_t i = 0; i < row.size(); ++i)
+      widths[i] = std::max(widths[i], display_width(row[i]));
   }
   const auto print_row = [&](const std::vector<std::string>& cells) {
     std::string line;

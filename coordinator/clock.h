@@ -2,13 +2,13 @@
 // The scheduler's only source of time. Leases expire by the clock, so tests pass a ManualClock
 // and move it forward instead of sleeping.
 
+#include <fmt/chrono.h>
+
 #include <chrono>
 #include <cstdint>
 #include <ctime>
 #include <functional>
 #include <string>
-
-#include <fmt/chrono.h>
 
 namespace lowbit::coordinator {
 

@@ -254,7 +254,8 @@ Outcome<Empty> Scheduler::release(LeaseId lease_id, WorkerId worker) {
   store_.set_lease_state(lease_id, LeaseState::kExpired);
   JobRow job = *store_.job(lease.value.job_id);
   job.state = JobState::kQueued;
-  job.last_error = fmt::format("lease {} given back by worker {} (stopping)", lease_id, worker_name(worker));
+  job.last_error =
+      fmt::format("lease {} given back by worker {} (stopping)", lease_id, worker_name(worker));
   store_.update_job(job, now);
   store_.touch_worker(worker, now);
   tx.commit();

@@ -138,7 +138,8 @@ void from_json(const nlohmann::json& j, DistillOptions& d) {
 }
 
 void to_json(nlohmann::json& j, const EvalConfig& c) {
-  const nlohmann::json workload = c.workload == kWorkloadGemm ? nlohmann::json(c.gemm) : nlohmann::json(c.mlp);
+  const nlohmann::json workload =
+      c.workload == kWorkloadGemm ? nlohmann::json(c.gemm) : nlohmann::json(c.mlp);
   j = {{"workload", workload}, {"precision", c.precision}, {"bits", c.bits}, {"kernel", c.kernel}};
   if (c.quantized()) j["quantization"] = quantization_json(c);
   if (c.workload != kWorkloadGemm && c.prune.active()) j["pruning"] = c.prune;

@@ -5,10 +5,9 @@
 // Machine facts (threads, ISA cap) belong to the target, not here.
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "kernels/base/precision_modes.h"
 
@@ -76,7 +75,9 @@ struct PruneOptions {
   int finetune_epochs = 2;
   std::string schedule = "oneshot";  // oneshot | gradual
 
-  bool active() const { return ratio != 0.0 || method == "n:m"; }  // a negative ratio is an error, not "off"
+  bool active() const {
+    return ratio != 0.0 || method == "n:m";
+  }  // a negative ratio is an error, not "off"
   friend bool operator==(const PruneOptions&, const PruneOptions&) = default;
 };
 

@@ -34,8 +34,11 @@ std::vector<ParetoFront> pareto_fronts(const std::vector<Result>& results) {
 }
 
 void to_json(nlohmann::json& j, const ParetoPoint& p) {
-  j = {{"config_hash", p.config_hash}, {"target", p.target}, {"variant", p.variant},
-       {"top1", p.top1},               {"median_us", p.median_us}};
+  j = {{"config_hash", p.config_hash},
+       {"target", p.target},
+       {"variant", p.variant},
+       {"top1", p.top1},
+       {"median_us", p.median_us}};
 }
 
 void to_json(nlohmann::json& j, const ParetoFront& f) {

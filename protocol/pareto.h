@@ -4,10 +4,9 @@
 // the answer to "what is the best trade-off": everything off the front is
 // slower for no accuracy gained, or less accurate for no time saved.
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "protocol/result.h"
 
@@ -15,8 +14,8 @@ namespace lowbit::protocol {
 
 struct ParetoPoint {
   std::string config_hash;
-  std::string target;  // target label
-  std::string variant; // variant_label of the config
+  std::string target;   // target label
+  std::string variant;  // variant_label of the config
   double top1 = 0.0;
   double median_us = 0.0;
 };

@@ -5,10 +5,9 @@
 // cache under the same cache key, so every target measures the same weights
 // and no worker retrains a base model.
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "protocol/target.h"
 
@@ -16,7 +15,8 @@ namespace lowbit::protocol {
 
 inline constexpr const char* kRoleBase = "base";        // what variants prune and quantize
 inline constexpr const char* kRoleTeacher = "teacher";  // with distillation
-inline constexpr const char* kRoleScratch = "scratch";  // with distillation: the student from labels
+inline constexpr const char* kRoleScratch =
+    "scratch";  // with distillation: the student from labels
 
 struct PreparedModel {
   std::string role;

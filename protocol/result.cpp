@@ -166,9 +166,9 @@ void to_json(nlohmann::json& j, const Result& r) {
   if (!r.reason.empty()) j["reason"] = r.reason;
   if (r.accuracy) {
     const Accuracy& a = *r.accuracy;
-    j["accuracy"] = {{"top1", a.top1},           {"baseline_top1", a.baseline_top1},
-                     {"delta", a.delta},         {"agreement", a.agreement},
-                     {"images", a.images},       {"correct", a.correct}};
+    j["accuracy"] = {{"top1", a.top1},     {"baseline_top1", a.baseline_top1},
+                     {"delta", a.delta},   {"agreement", a.agreement},
+                     {"images", a.images}, {"correct", a.correct}};
   }
   if (r.base_model) {
     const BaseModel& b = *r.base_model;
@@ -217,12 +217,13 @@ void from_json(const nlohmann::json& j, Result& r) {
   r.reason = j.value("reason", "");
   if (j.contains("accuracy")) {
     const nlohmann::json& a = j.at("accuracy");
-    r.accuracy = Accuracy{a.at("top1"), a.at("baseline_top1"), a.at("delta"), a.at("agreement"),
-                          a.at("images"), a.at("correct")};
+    r.accuracy = Accuracy{a.at("top1"),      a.at("baseline_top1"), a.at("delta"),
+                          a.at("agreement"), a.at("images"),        a.at("correct")};
   }
   if (j.contains("base_model")) {
     const nlohmann::json& b = j.at("base_model");
-    r.base_model = BaseModel{b.at("hash"), b.at("cache_key"), b.at("cache_hit"), b.at("validation_top1")};
+    r.base_model =
+        BaseModel{b.at("hash"), b.at("cache_key"), b.at("cache_hit"), b.at("validation_top1")};
   }
   if (j.contains("distillation")) {
     const nlohmann::json& d = j.at("distillation");
@@ -237,7 +238,8 @@ void from_json(const nlohmann::json& j, Result& r) {
   r.kernel = j.value("kernel", "");
   r.layers.clear();
   if (j.contains("layers")) {
-    for (const nlohmann::json& l : j.at("layers")) r.layers.push_back({l.at("kernel"), l.at("impl")});
+    for (const nlohmann::json& l : j.at("layers"))
+      r.layers.push_back({l.at("kernel"), l.at("impl")});
   }
   if (j.contains("error")) {
     const nlohmann::json& e = j.at("error");

@@ -5,11 +5,10 @@
 // no accuracy) are absent, not zero.
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "protocol/eval_config.h"
 #include "protocol/target.h"
@@ -45,7 +44,7 @@ struct Latency {
   std::vector<double> samples_us;
   std::vector<double> cpu_samples_us;  // CPU time per call of each repetition
   double throughput_per_s = 0;
-  double gflops = 0;  // G operations/s at the median (a multiply-add is 2)
+  double gflops = 0;                  // G operations/s at the median (a multiply-add is 2)
   std::optional<double> pct_of_peak;  // absent when no peak is known for the precision
   std::string bound;                  // "compute" or "memory"; empty when unknown
   double arithmetic_intensity = 0;    // operations per byte moved
@@ -67,8 +66,8 @@ struct Context {
   std::string date;  // ISO 8601, UTC
   std::string host_name;
   int num_cpus = 0;
-  double mhz_per_cpu = 0;           // measured (an add chain), not /proc/cpuinfo's base clock
-  std::string cpu_scaling;          // "enabled", "disabled" or "unknown"
+  double mhz_per_cpu = 0;   // measured (an add chain), not /proc/cpuinfo's base clock
+  std::string cpu_scaling;  // "enabled", "disabled" or "unknown"
   std::vector<double> load_avg_start;
   std::vector<double> load_avg_end;
   bool overloaded = false;          // load average above the CPU count during the run

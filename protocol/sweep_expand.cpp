@@ -57,7 +57,8 @@ PruningPlan plan_pruning(const Sweep& sweep, const PruningPoint& point) {
 
 // Why (precision, bits) makes no job, beyond the table itself; empty when it runs.
 std::string combination_skip_reason(const Sweep& sweep, const std::string& precision, int bits) {
-  if (std::string table = kernels::unsupported_combination(precision, bits); !table.empty()) return table;
+  if (std::string table = kernels::unsupported_combination(precision, bits); !table.empty())
+    return table;
   if (precision == "fixed" && sweep.quantization.activations == "dynamic") {
     return "fixed runs static activations only (quantization.activations is dynamic)";
   }

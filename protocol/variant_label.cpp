@@ -16,7 +16,8 @@ std::string variant_label(const EvalConfig& c) {
     label += c.prune.method == "n:m" ? fmt::format(" · n:m {}", c.prune.nm)
                                      : fmt::format(" · {} {:g}", c.prune.method, c.prune.ratio);
   }
-  if (c.distill.active()) label += fmt::format(" · distilled from {}", fmt::join(c.distill.teacher, "-"));
+  if (c.distill.active())
+    label += fmt::format(" · distilled from {}", fmt::join(c.distill.teacher, "-"));
   return label;
 }
 

@@ -14,10 +14,12 @@ namespace lowbit::worker {
 // Sleeps up to `seconds`, in short slices, returning early once `stop` is set.
 inline void sleep_unless_stopped(double seconds, const std::atomic<bool>& stop) {
   const auto until = std::chrono::steady_clock::now() +
-                     std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds));
+                     std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                         std::chrono::duration<double>(seconds));
   while (!stop.load() && std::chrono::steady_clock::now() < until) {
     const auto left = until - std::chrono::steady_clock::now();
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(20)));
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(20)));
   }
 }
 

@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "kernels/train/distill.h"
 #include "kernels/engine/engine_fp32.h"
+#include "kernels/train/distill.h"
 #include "kernels/train/evaluate.h"
 
 namespace lowbit::worker {
@@ -23,7 +23,8 @@ BaseModel obtain_model(const nlohmann::json& training, const std::string& what,
   BaseModel base;
   base.cache_key = kernels::model_cache_key(training, data.hash);
   if (auto cached = cache.load(base.cache_key)) {
-    spdlog::info("{} {} loaded from {}", what, cached->hash, cache.path_for(base.cache_key).string());
+    spdlog::info("{} {} loaded from {}", what, cached->hash,
+                 cache.path_for(base.cache_key).string());
     base.artifact = std::move(cached->artifact);
     base.hash = std::move(cached->hash);
     base.cache_hit = true;
@@ -79,8 +80,8 @@ kernels::TrainSpec to_train_spec(const protocol::MlpWorkload& workload) {
 
 BaseModel obtain_base_model(const kernels::TrainSpec& spec, const kernels::LabeledData& data,
                             const kernels::ModelCache& cache, OnMiss on_miss) {
-  return obtain_model(kernels::to_json(spec), "base model " + model_name(spec), data, cache, on_miss,
-                      [&] { return kernels::train_mlp(spec, data.train, log_epoch); });
+  return obtain_model(kernels::to_json(spec), "base model " + model_name(spec), data, cache,
+                      on_miss, [&] { return kernels::train_mlp(spec, data.train, log_epoch); });
 }
 
 DistilledModel obtain_distilled_model(const kernels::TrainSpec& spec,
@@ -94,9 +95,9 @@ DistilledModel obtain_distilled_model(const kernels::TrainSpec& spec,
   kernels::check_distill_layers(spec.layers, teacher_spec.layers);
 
   DistilledModel out;
-  out.teacher = obtain_model(kernels::to_json(teacher_spec), "teacher " + model_name(teacher_spec),
-                             data, cache, on_miss,
-                             [&] { return kernels::train_mlp(teacher_spec, data.train, log_epoch); });
+  out.teacher = obtain_model(
+      kernels::to_json(teacher_spec), "teacher " + model_name(teacher_spec), data, cache, on_miss,
+      [&] { return kernels::train_mlp(teacher_spec, data.train, log_epoch); });
   out.scratch = obtain_base_model(spec, data, cache, on_miss);
   // The student's key names its teacher by the teacher's own key: a retrained or different
   // teacher gives a different student.
@@ -105,9 +106,9 @@ DistilledModel obtain_distilled_model(const kernels::TrainSpec& spec,
                               {"temperature", distill.temperature},
                               {"alpha", distill.alpha}};
   const kernels::Mlp& teacher = out.teacher.artifact.model;
-  out.student = obtain_model(training, "distilled student " + model_name(spec), data, cache, on_miss, [&] {
-    return kernels::train_distilled(spec, teacher, distill_spec, data.train, log_epoch);
-  });
+  out.student = obtain_model(
+      training, "distilled student " + model_name(spec), data, cache, on_miss,
+      [&] { return kernels::train_distilled(spec, teacher, distill_spec, data.train, log_epoch); });
   return out;
 }
 

@@ -1,5 +1,7 @@
 #include "worker/context_detect.h"
 
+#include <fmt/chrono.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -7,9 +9,6 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
-
-#include <fmt/chrono.h>
-#include <fmt/format.h>
 
 namespace lowbit::worker {
 
@@ -46,15 +45,18 @@ int os_thread_count() {
 
 protocol::Context detect_context(const LoadSnapshot& start, const LoadSnapshot& end) {
   protocol::Context c;
-  c.date = fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(
-                                                    std::chrono::system_clock::now())));
+  c.date = fmt::format(
+      "{:%Y-%m-%dT%H:%M:%SZ}",
+      fmt::gmtime(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now())));
   char host[256] = {0};
   if (::gethostname(host, sizeof(host) - 1) == 0) c.host_name = host;
   c.num_cpus = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   c.cpu_scaling = cpu_scaling();
   c.load_avg_start = start.load_avg;
   c.load_avg_end = end.load_avg;
-  const auto over = [&](const LoadSnapshot& s) { return !s.load_avg.empty() && s.load_avg[0] > c.num_cpus; };
+  const auto over = [&](const LoadSnapshot& s) {
+    return !s.load_avg.empty() && s.load_avg[0] > c.num_cpus;
+  };
   c.overloaded = over(start) || over(end);
   c.os_threads = os_thread_count();
   return c;

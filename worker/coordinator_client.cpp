@@ -6,13 +6,13 @@
 #include <boost/beast/http.hpp>
 // clang-format on
 
-#include "worker/coordinator_client.h"
-
 #include <fmt/format.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <regex>
+
+#include "worker/coordinator_client.h"
 
 namespace lowbit::worker {
 
@@ -36,7 +36,8 @@ CoordinatorUrl parse_coordinator_url(const std::string& url) {
 }
 
 std::string default_coordinator_url() {
-  if (const char* env = std::getenv("LOWBIT_COORDINATOR"); env != nullptr && *env != '\0') return env;
+  if (const char* env = std::getenv("LOWBIT_COORDINATOR"); env != nullptr && *env != '\0')
+    return env;
   return "http://127.0.0.1:8080";
 }
 
@@ -101,7 +102,9 @@ HttpAnswer CoordinatorClient::exchange(const std::string& method, const std::str
         net::ip::tcp::resolver resolver(connection_->ioc);
         const auto endpoints = resolver.resolve(where_.host, std::to_string(where_.port));
         connection_->stream.expires_after(deadline);
-        run_until_done(connection_->ioc, [&](auto handler) { connection_->stream.async_connect(endpoints, handler); });
+        run_until_done(connection_->ioc, [&](auto handler) {
+          connection_->stream.async_connect(endpoints, handler);
+        });
         connection_->open = true;
       }
       http::request<http::string_body> req{http::string_to_verb(method), target, 11};
@@ -112,12 +115,15 @@ HttpAnswer CoordinatorClient::exchange(const std::string& method, const std::str
       req.body() = body;
       req.prepare_payload();
       connection_->stream.expires_after(deadline);
-      run_until_done(connection_->ioc, [&](auto handler) { http::async_write(connection_->stream, req, handler); });
+      run_until_done(connection_->ioc,
+                     [&](auto handler) { http::async_write(connection_->stream, req, handler); });
       sent = true;
       beast::flat_buffer buffer;
       http::response_parser<http::string_body> parser;
       parser.body_limit(std::size_t{1} << 31);
-      run_until_done(connection_->ioc, [&](auto handler) { http::async_read(connection_->stream, buffer, parser, handler); });
+      run_until_done(connection_->ioc, [&](auto handler) {
+        http::async_read(connection_->stream, buffer, parser, handler);
+      });
       auto res = parser.release();
       if (!res.keep_alive()) connection_.reset();
       return {static_cast<int>(res.result_int()), std::move(res.body()),
@@ -127,7 +133,8 @@ HttpAnswer CoordinatorClient::exchange(const std::string& method, const std::str
       // A closed keep-alive connection shows up as end of stream before any answer byte.
       const bool stale = reused && (!sent || e.code() == http::error::end_of_stream);
       if (!stale || attempt > 0) {
-        throw Unreachable(fmt::format("coordinator {}: {} {}: {}", url_, method, target, e.code().message()));
+        throw Unreachable(
+            fmt::format("coordinator {}: {} {}: {}", url_, method, target, e.code().message()));
       }
     }
   }
@@ -138,7 +145,8 @@ nlohmann::json CoordinatorClient::json_or_throw(const HttpAnswer& answer) {
   if (!answer.body.empty()) {
     doc = nlohmann::json::parse(answer.body, nullptr, false);
     if (doc.is_discarded()) {
-      throw Unreachable(fmt::format("coordinator {}: answered {} with a body that is not JSON", url_, answer.status));
+      throw Unreachable(fmt::format("coordinator {}: answered {} with a body that is not JSON",
+                                    url_, answer.status));
     }
   }
   if (answer.status >= 200 && answer.status < 300) return doc;
@@ -175,7 +183,8 @@ std::string CoordinatorClient::get_text(const std::string& target) {
 }
 
 void CoordinatorClient::put_bytes(const std::string& target, std::span<const std::uint8_t> bytes) {
-  json_or_throw(exchange("PUT", target, std::string(bytes.begin(), bytes.end()), "application/octet-stream"));
+  json_or_throw(
+      exchange("PUT", target, std::string(bytes.begin(), bytes.end()), "application/octet-stream"));
 }
 
 std::optional<std::vector<std::uint8_t>> CoordinatorClient::get_bytes(const std::string& target) {

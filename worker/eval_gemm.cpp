@@ -4,9 +4,9 @@
 #include <functional>
 #include <memory>
 
+#include "kernels/base/library_info.h"
 #include "kernels/engine/engine_registry.h"
 #include "kernels/gemm/gemm_workload.h"
-#include "kernels/base/library_info.h"
 #include "worker/eval_steps.h"
 
 namespace lowbit::worker {
@@ -27,8 +27,10 @@ kernels::Mlp gemm_as_layer(const std::vector<float>& b, int k, int n) {
   layer.weights.resize(static_cast<std::size_t>(k) * static_cast<std::size_t>(n));
   for (int row = 0; row < k; ++row) {
     for (int col = 0; col < n; ++col) {
-      layer.weights[static_cast<std::size_t>(col) * static_cast<std::size_t>(k) + static_cast<std::size_t>(row)] =
-          b[static_cast<std::size_t>(row) * static_cast<std::size_t>(n) + static_cast<std::size_t>(col)];
+      layer.weights[static_cast<std::size_t>(col) * static_cast<std::size_t>(k) +
+                    static_cast<std::size_t>(row)] =
+          b[static_cast<std::size_t>(row) * static_cast<std::size_t>(n) +
+            static_cast<std::size_t>(col)];
     }
   }
   layer.bias.assign(static_cast<std::size_t>(n), 0.0f);
@@ -54,8 +56,8 @@ GemmRunner gemm_runner(const EvalRequest& request, const std::vector<float>& b,
   const protocol::GemmWorkload& g = request.config.gemm;
   GemmRunner runner;
   if (request.config.precision == "fp32" && request.config.bits == 32) {
-    const kernels::GemmKernelChoice choice =
-        kernels::select_gemm_kernel(request.config.precision, request.config.bits, request.config.kernel);
+    const kernels::GemmKernelChoice choice = kernels::select_gemm_kernel(
+        request.config.precision, request.config.bits, request.config.kernel);
     if (choice.fn == nullptr) {
       runner.skip_reason = choice.skip_reason;
       return runner;
@@ -83,9 +85,12 @@ GemmRunner gemm_runner(const EvalRequest& request, const std::vector<float>& b,
     return runner;
   }
   runner.engine = std::move(choice.engine);
-  runner.run = [engine = runner.engine.get(), m = g.m](const float* a, float* c) { engine->forward(a, m, c); };
+  runner.run = [engine = runner.engine.get(), m = g.m](const float* a, float* c) {
+    engine->forward(a, m, c);
+  };
   runner.kernel = runner.engine->kernel();
-  for (const kernels::LayerKernel& layer : runner.engine->layers()) runner.layers.push_back({layer.kernel, layer.impl});
+  for (const kernels::LayerKernel& layer : runner.engine->layers())
+    runner.layers.push_back({layer.kernel, layer.impl});
   runner.model_bytes = runner.engine->model_bytes();
   runner.weights = runner.engine->weights();
   return runner;
@@ -103,10 +108,12 @@ void run_gemm(const EvalRequest& request, protocol::Result& result) {
   // Static activation ranges come from rows of the same distribution as A,
   // never from A itself.
   const std::size_t calibration_rows =
-      std::min<std::size_t>(static_cast<std::size_t>(request.config.quant.calibration_samples), std::max<std::size_t>(m, 64));
+      std::min<std::size_t>(static_cast<std::size_t>(request.config.quant.calibration_samples),
+                            std::max<std::size_t>(m, 64));
   const std::vector<float> calibration_values =
       kernels::random_uniform_matrix(calibration_rows * k, kGemmInputSeed + 2);
-  const kernels::CalibrationSet calibration{calibration_values.data(), static_cast<int>(calibration_rows), g.k};
+  const kernels::CalibrationSet calibration{calibration_values.data(),
+                                            static_cast<int>(calibration_rows), g.k};
   GemmRunner runner = gemm_runner(request, b, calibration);
   if (!runner.run) {
     result.status = protocol::kStatusSkipped;
@@ -115,15 +122,19 @@ void run_gemm(const EvalRequest& request, protocol::Result& result) {
   }
   const int slots = kernels::rotation_slots(static_cast<std::int64_t>(m * k * sizeof(float)),
                                             kernels::last_level_cache_bytes());
-  const std::vector<float> a = kernels::random_uniform_matrix(m * k * static_cast<std::size_t>(slots), kGemmInputSeed);
+  const std::vector<float> a =
+      kernels::random_uniform_matrix(m * k * static_cast<std::size_t>(slots), kGemmInputSeed);
   std::vector<float> c(m * n);
-  auto run = [&](int slot) { runner.run(a.data() + m * k * static_cast<std::size_t>(slot), c.data()); };
+  auto run = [&](int slot) {
+    runner.run(a.data() + m * k * static_cast<std::size_t>(slot), c.data());
+  };
   run(0);
-  const std::vector<double> reference = kernels::gemm_reference_f64(
-      problem, std::span<const float>(a.data(), m * k), b);
+  const std::vector<double> reference =
+      kernels::gemm_reference_f64(problem, std::span<const float>(a.data(), m * k), b);
   const kernels::GemmError error = kernels::gemm_error(c, reference);
   result.error = protocol::GemmError{error.max_rel, error.sqnr_db};
-  result.params_nonzero = static_cast<std::int64_t>(std::count_if(b.begin(), b.end(), [](float x) { return x != 0.0f; }));
+  result.params_nonzero = static_cast<std::int64_t>(
+      std::count_if(b.begin(), b.end(), [](float x) { return x != 0.0f; }));
   result.sparsity = 1.0 - static_cast<double>(result.params_nonzero) / static_cast<double>(k * n);
   result.model_bytes = runner.model_bytes;
   result.weights = runner.weights;
@@ -136,7 +147,8 @@ void run_gemm(const EvalRequest& request, protocol::Result& result) {
   timed.threads = request.threads;
   timed.slots = slots;
   timed.ops_per_call = 2.0 * problem.multiply_adds();
-  timed.bytes_per_call = static_cast<double>((m * k + m * n) * sizeof(float)) + static_cast<double>(runner.model_bytes);
+  timed.bytes_per_call = static_cast<double>((m * k + m * n) * sizeof(float)) +
+                         static_cast<double>(runner.model_bytes);
   timed.call = run;
   std::vector<kernels::TimedCase> cases{timed};
   measure(request, cases, result);

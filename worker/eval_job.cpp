@@ -2,10 +2,10 @@
 
 #include <fmt/format.h>
 
-#include "kernels/model/dataset.h"
-#include "kernels/train/distill.h"
 #include "kernels/base/library_info.h"
+#include "kernels/model/dataset.h"
 #include "kernels/model/mlp.h"
+#include "kernels/train/distill.h"
 #include "worker/eval_steps.h"
 #include "worker/mixed_policy.h"
 #include "worker/prune_request.h"
@@ -54,8 +54,8 @@ std::string repro_command(const EvalRequest& request) {
   }
   if (c.prune.active()) {
     const protocol::PruneOptions& p = c.prune;
-    cmd += fmt::format(" --prune {} --prune-method {} --finetune-epochs {} --prune-schedule {}", p.ratio,
-                       p.method, p.finetune_epochs, p.schedule);
+    cmd += fmt::format(" --prune {} --prune-method {} --finetune-epochs {} --prune-schedule {}",
+                       p.ratio, p.method, p.finetune_epochs, p.schedule);
     if (p.method == "n:m") cmd += fmt::format(" --nm {}", p.nm);
   }
   if (c.quantized() && c.precision == "int4") {
@@ -64,21 +64,23 @@ std::string repro_command(const EvalRequest& request) {
                        c.quant.group_size, c.quant.calibration_samples);
   } else if (c.quantized()) {
     const protocol::QuantOptions& q = c.quant;
-    cmd += fmt::format(" --scheme {} --granularity {} --activations {} --calibration {} "
-                       "--calibration-samples {} --percentile {}",
-                       q.scheme, q.granularity, q.activations, q.calibration, q.calibration_samples,
-                       q.percentile);
+    cmd += fmt::format(
+        " --scheme {} --granularity {} --activations {} --calibration {} "
+        "--calibration-samples {} --percentile {}",
+        q.scheme, q.granularity, q.activations, q.calibration, q.calibration_samples, q.percentile);
   }
   if (c.precision == "mixed") {
-    cmd += c.mixed.automatic ? fmt::format(" --layer-precision auto --accuracy-budget {}", c.mixed.budget)
-                             : fmt::format(" --layer-precision {}", fmt::join(c.mixed.policy, ","));
+    cmd += c.mixed.automatic
+               ? fmt::format(" --layer-precision auto --accuracy-budget {}", c.mixed.budget)
+               : fmt::format(" --layer-precision {}", fmt::join(c.mixed.policy, ","));
     if (c.quantized()) cmd += fmt::format(" --group-size {}", c.quant.group_size);
   }
   const kernels::LatencySettings& l = request.measurement.latency;
-  cmd += fmt::format(" --precision {} --bits {} --kernel {} --threads {} --max-isa {} "
-                     "--repetitions {} --min-time-ms {} --warmup-ms {}",
-                     c.precision, c.bits, c.kernel, request.threads, request.isa_cap,
-                     l.repetitions, l.min_time_ms, l.warmup_ms);
+  cmd += fmt::format(
+      " --precision {} --bits {} --kernel {} --threads {} --max-isa {} "
+      "--repetitions {} --min-time-ms {} --warmup-ms {}",
+      c.precision, c.bits, c.kernel, request.threads, request.isa_cap, l.repetitions, l.min_time_ms,
+      l.warmup_ms);
   return cmd;
 }
 
@@ -88,11 +90,13 @@ namespace {
 // budget that is a fraction.
 void check_mixed(const protocol::EvalConfig& c) {
   if (c.workload == protocol::kWorkloadGemm) {
-    throw std::invalid_argument("--precision mixed needs the mlp workload: its policy is per layer, a GEMM has one");
+    throw std::invalid_argument(
+        "--precision mixed needs the mlp workload: its policy is per layer, a GEMM has one");
   }
   if (c.mixed.automatic) {
     if (!(c.mixed.budget >= 0.0 && c.mixed.budget <= 1.0)) {
-      throw std::invalid_argument(fmt::format("--accuracy-budget must be a fraction in [0, 1], not {}", c.mixed.budget));
+      throw std::invalid_argument(
+          fmt::format("--accuracy-budget must be a fraction in [0, 1], not {}", c.mixed.budget));
     }
     return;
   }

@@ -67,8 +67,8 @@ void measure(const EvalRequest& request, std::vector<kernels::TimedCase>& cases,
     }
   }
   const LoadSnapshot start = snapshot_load();
-  const kernels::Peaks peaks =
-      kernels::load_or_measure_peaks(request.cache_dir, result.target.id, request.threads, request.isa_cap);
+  const kernels::Peaks peaks = kernels::load_or_measure_peaks(request.cache_dir, result.target.id,
+                                                              request.threads, request.isa_cap);
   const kernels::PeakProbe* probe =
       kernels::find_probe(peaks, probe_for_precision(request.config.precision));
   spdlog::info("measuring latency: {} case(s), {} repetitions of ≥ {} ms", cases.size(),

@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <optional>
 
-#include "kernels/base/precision_modes.h"
-#include "kernels/model/dataset.h"
-#include "kernels/engine/engine_registry.h"
-#include "kernels/train/evaluate.h"
 #include "kernels/base/library_info.h"
+#include "kernels/base/precision_modes.h"
+#include "kernels/engine/engine_registry.h"
+#include "kernels/model/dataset.h"
+#include "kernels/train/evaluate.h"
 #include "kernels/train/model_cache.h"
 #include "worker/base_model.h"
 #include "worker/eval_steps.h"
@@ -37,9 +37,9 @@ BaseAndTraining obtain_base(const EvalRequest& request, const kernels::TrainSpec
   }
   DistilledModel distilled =
       obtain_distilled_model(spec, request.config.distill, data, cache, on_miss);
-  result.distillation = protocol::Distillation{
-      distilled.teacher.artifact.test_top1, distilled.scratch.artifact.test_top1,
-      distilled.teacher.hash, distilled.scratch.hash};
+  result.distillation = protocol::Distillation{distilled.teacher.artifact.test_top1,
+                                               distilled.scratch.artifact.test_top1,
+                                               distilled.teacher.hash, distilled.scratch.hash};
   const double seconds = distilled.train_seconds();
   return {std::move(distilled.student), seconds};
 }
@@ -91,8 +91,8 @@ void record_variant(kernels::InferenceEngine& engine, const kernels::Mlp& model,
   accuracy.images = test_images.count;
   accuracy.correct = protocol::encode_bitset(test.correct);
   result.accuracy = accuracy;
-  result.base_model = protocol::BaseModel{base.hash, base.cache_key, base.cache_hit,
-                                          base.artifact.validation_top1};
+  result.base_model =
+      protocol::BaseModel{base.hash, base.cache_key, base.cache_hit, base.artifact.validation_top1};
   result.params_nonzero = model.nonzero_weights();
   result.sparsity = kernels::sparsity(model, base.artifact.model.weight_count());
   result.model_bytes = engine.model_bytes();
@@ -117,15 +117,19 @@ void measure_latency(const EvalRequest& request, kernels::InferenceEngine& engin
   };
   std::vector<Buffers> buffers(request.measurement.batches.size());
   std::vector<kernels::TimedCase> cases;
-  const std::string family = fmt::format("mlp_{}/{}", fmt::join(model.layer_sizes(), "_"), request.config.precision);
+  const std::string family =
+      fmt::format("mlp_{}/{}", fmt::join(model.layer_sizes(), "_"), request.config.precision);
   for (std::size_t i = 0; i < request.measurement.batches.size(); ++i) {
     const int batch = request.measurement.batches[i];
-    const std::size_t per_slot = static_cast<std::size_t>(batch) * static_cast<std::size_t>(features);
-    const int slots = kernels::rotation_slots(static_cast<std::int64_t>(per_slot * sizeof(float)), llc);
+    const std::size_t per_slot =
+        static_cast<std::size_t>(batch) * static_cast<std::size_t>(features);
+    const int slots =
+        kernels::rotation_slots(static_cast<std::int64_t>(per_slot * sizeof(float)), llc);
     Buffers& buf = buffers[i];
     buf.inputs.resize(per_slot * static_cast<std::size_t>(slots));
     buf.logits.resize(static_cast<std::size_t>(batch) * static_cast<std::size_t>(classes));
-    for (std::size_t image = 0; image < static_cast<std::size_t>(slots) * static_cast<std::size_t>(batch); ++image) {
+    for (std::size_t image = 0;
+         image < static_cast<std::size_t>(slots) * static_cast<std::size_t>(batch); ++image) {
       const int source = static_cast<int>(image % static_cast<std::size_t>(test_images.count));
       kernels::normalize_images(model.normalization, test_images.image(source), 1, features,
                                 buf.inputs.data() + image * static_cast<std::size_t>(features));
@@ -139,7 +143,8 @@ void measure_latency(const EvalRequest& request, kernels::InferenceEngine& engin
     c.bytes_per_call = static_cast<double>(engine.model_bytes()) +
                        static_cast<double>(batch) * (features + classes) * sizeof(float);
     c.call = [&engine, &buf, per_slot, batch](int slot) {
-      engine.forward(buf.inputs.data() + per_slot * static_cast<std::size_t>(slot), batch, buf.logits.data());
+      engine.forward(buf.inputs.data() + per_slot * static_cast<std::size_t>(slot), batch,
+                     buf.logits.data());
     };
     cases.push_back(std::move(c));
   }

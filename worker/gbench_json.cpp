@@ -15,7 +15,8 @@ std::string benchmark_family(const protocol::Result& r) {
   if (c.workload == protocol::kWorkloadGemm) {
     return fmt::format("gemm_{}x{}x{}/{}/{}", c.gemm.m, c.gemm.k, c.gemm.n, c.precision, r.kernel);
   }
-  return fmt::format("mlp_{}/{}/bits:{}/{}", fmt::join(c.mlp.layers, "_"), c.precision, c.bits, r.kernel);
+  return fmt::format("mlp_{}/{}/bits:{}/{}", fmt::join(c.mlp.layers, "_"), c.precision, c.bits,
+                     r.kernel);
 }
 
 // Google Benchmark capitalizes cache types ("Data", "Instruction", "Unified").
@@ -50,7 +51,9 @@ nlohmann::json to_gbench_json(const protocol::Result& r) {
   };
   nlohmann::json caches = nlohmann::json::array();
   for (const protocol::CacheLevel& c : r.target.caches) {
-    caches.push_back({{"type", capitalized(c.type)}, {"level", c.level}, {"size", c.size_bytes},
+    caches.push_back({{"type", capitalized(c.type)},
+                      {"level", c.level},
+                      {"size", c.size_bytes},
                       {"num_sharing", c.shared_by_cpus}});
   }
   context["caches"] = caches;
@@ -86,7 +89,8 @@ nlohmann::json to_gbench_json(const protocol::Result& r) {
       run["items_per_second"] = l.samples_us[i] > 0 ? l.batch / (l.samples_us[i] * 1e-6) : 0.0;
       benchmarks.push_back(run);
     }
-    const kernels::Summary cpu = kernels::summarize(l.cpu_samples_us.empty() ? l.samples_us : l.cpu_samples_us);
+    const kernels::Summary cpu =
+        kernels::summarize(l.cpu_samples_us.empty() ? l.samples_us : l.cpu_samples_us);
     benchmarks.push_back(aggregate(base, "mean", l.mean_us, cpu.mean, "time"));
     benchmarks.push_back(aggregate(base, "median", l.median_us, cpu.median, "time"));
     benchmarks.push_back(aggregate(base, "stddev", l.stddev_us, cpu.stddev, "time"));

@@ -1,5 +1,6 @@
 #include "worker/isa_cap.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,8 +11,6 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 #include "kernels/base/isa_cap.h"
 #include "kernels/base/library_info.h"
@@ -47,7 +46,9 @@ const std::vector<IsaCap>& isa_caps() {
     std::vector<IsaCap> out;
     for (const kernels::IsaLevel& level : kernels::isa_levels()) {
       if (level.openblas_core.empty()) continue;
-      IsaCap cap{std::string(level.name), std::string(level.name), std::string(level.openblas_core),
+      IsaCap cap{std::string(level.name),
+                 std::string(level.name),
+                 std::string(level.openblas_core),
                  {level.required_flags.begin(), level.required_flags.end()}};
       std::transform(cap.onednn_max_isa.begin(), cap.onednn_max_isa.end(),
                      cap.onednn_max_isa.begin(),
@@ -83,7 +84,8 @@ void enter_isa_cap(const std::string& name, char** argv) {
   ::setenv("OPENBLAS_CORETYPE", cap->openblas_coretype.c_str(), 1);
   ::setenv(kCapMarker, name.c_str(), 1);
   ::execv("/proc/self/exe", argv);
-  throw std::runtime_error(fmt::format("cannot re-execute under ISA cap {}: {}", name, std::strerror(errno)));
+  throw std::runtime_error(
+      fmt::format("cannot re-execute under ISA cap {}: {}", name, std::strerror(errno)));
 }
 
 void verify_isa_cap(const std::string& name) {
@@ -92,7 +94,8 @@ void verify_isa_cap(const std::string& name) {
   if (cap == nullptr) throw std::invalid_argument(fmt::format("unknown ISA cap \"{}\"", name));
   const std::string onednn = kernels::onednn_effective_isa();
   if (onednn != cap->name) {
-    throw std::runtime_error(fmt::format("ISA cap {} not in effect: oneDNN reports {}", name, onednn));
+    throw std::runtime_error(
+        fmt::format("ISA cap {} not in effect: oneDNN reports {}", name, onednn));
   }
   const std::string core = kernels::openblas_core();
   if (core != cap->openblas_coretype) {

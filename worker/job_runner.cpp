@@ -6,9 +6,9 @@
 #include <stdexcept>
 
 #include "kernels/model/dataset.h"
+#include "kernels/model/model_file.h"
 #include "kernels/train/distill.h"
 #include "kernels/train/model_cache.h"
-#include "kernels/model/model_file.h"
 #include "worker/base_model.h"
 #include "worker/eval_job.h"
 #include "worker/target_detect.h"
@@ -17,13 +17,16 @@ namespace lowbit::worker {
 namespace {
 
 protocol::PreparedModel prepared(const char* role, const BaseModel& model) {
-  return {role, model.cache_key, model.hash, model.artifact.test_top1, model.artifact.validation_top1};
+  return {role, model.cache_key, model.hash, model.artifact.test_top1,
+          model.artifact.validation_top1};
 }
 
 void upload(const kernels::ModelCache& cache, const protocol::PreparedModel& model,
             ArtifactStore& artifacts) {
   const auto bytes = cache.bytes(model.cache_key);
-  if (!bytes) throw std::runtime_error(fmt::format("{} model {} vanished from the cache", model.role, model.hash));
+  if (!bytes)
+    throw std::runtime_error(
+        fmt::format("{} model {} vanished from the cache", model.role, model.hash));
   artifacts.put(model.hash, *bytes);
 }
 
@@ -35,7 +38,8 @@ void install(const protocol::PrepareResult& prepared, const kernels::ModelCache&
     const auto cached = cache.load(m.cache_key);
     if (cached && cached->hash == m.hash) continue;
     const auto bytes = artifacts.get(m.hash);
-    if (!bytes) throw std::runtime_error(fmt::format("the coordinator has no {} model {}", m.role, m.hash));
+    if (!bytes)
+      throw std::runtime_error(fmt::format("the coordinator has no {} model {}", m.role, m.hash));
     try {
       cache.install(m.cache_key, m.hash, *bytes);
     } catch (const kernels::FileError& e) {  // not a model (ModelFileError), or unwritable
@@ -47,8 +51,8 @@ void install(const protocol::PrepareResult& prepared, const kernels::ModelCache&
 
 }  // namespace
 
-protocol::PrepareResult run_prepare_job(const nlohmann::json& config, const WorkerSettings& settings,
-                                        ArtifactStore& artifacts) {
+protocol::PrepareResult run_prepare_job(const nlohmann::json& config,
+                                        const WorkerSettings& settings, ArtifactStore& artifacts) {
   protocol::MlpWorkload workload;
   protocol::DistillOptions distill;
   try {
@@ -105,7 +109,8 @@ protocol::Result run_variant_job(const nlohmann::json& config, const nlohmann::j
   request.isa_cap = settings.isa_cap;
   request.measure_lock = settings.measure_lock;
   if (request.config.workload == protocol::kWorkloadMlp) {
-    if (prepared == nullptr) throw std::invalid_argument("an mlp variant needs its prepare job's result");
+    if (prepared == nullptr)
+      throw std::invalid_argument("an mlp variant needs its prepare job's result");
     install(*prepared, kernels::ModelCache(settings.cache_dir), artifacts);
     request.models_must_be_cached = true;
   }

@@ -6,9 +6,8 @@
 // heartbeats and posts; these only compute.
 
 #include <filesystem>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "protocol/prepare_result.h"
 #include "protocol/result.h"
@@ -28,8 +27,8 @@ struct WorkerSettings {
 // `config` is a prepare job's {workload, distillation?}. Throws std::invalid_argument for a
 // config that cannot be run anywhere, kernels::DataError for missing data, std::runtime_error
 // when an upload fails.
-protocol::PrepareResult run_prepare_job(const nlohmann::json& config, const WorkerSettings& settings,
-                                        ArtifactStore& artifacts);
+protocol::PrepareResult run_prepare_job(const nlohmann::json& config,
+                                        const WorkerSettings& settings, ArtifactStore& artifacts);
 
 // `config` is a variant's EvalConfig JSON, `measurement` the sweep's {batches, repetitions,
 // min_time_ms, warmup_ms}, `prepared` its prepare job's result (nullptr for a GEMM sweep, which

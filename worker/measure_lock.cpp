@@ -1,6 +1,7 @@
 #include "worker/measure_lock.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,8 +12,6 @@
 #include <cstring>
 #include <stdexcept>
 #include <utility>
-
-#include <fmt/format.h>
 
 namespace lowbit::worker {
 namespace {
@@ -35,7 +34,8 @@ int open_lock_file(const std::filesystem::path& path) {
 }  // namespace
 
 std::filesystem::path default_measure_lock_path() {
-  if (const char* env = std::getenv("LOWBIT_MEASURE_LOCK"); env != nullptr && *env != '\0') return env;
+  if (const char* env = std::getenv("LOWBIT_MEASURE_LOCK"); env != nullptr && *env != '\0')
+    return env;
   return "/tmp/lowbit-measure.lock";
 }
 

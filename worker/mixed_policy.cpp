@@ -26,7 +26,8 @@ constexpr int kRankRepetitions = 7;
 constexpr double kRankRepetitionSeconds = 0.005;
 
 double median_us(InferenceEngine& engine, const std::vector<float>& src, int batch) {
-  std::vector<float> dst(static_cast<std::size_t>(batch) * static_cast<std::size_t>(engine.outputs()));
+  std::vector<float> dst(static_cast<std::size_t>(batch) *
+                         static_cast<std::size_t>(engine.outputs()));
   for (int i = 0; i < 3; ++i) engine.forward(src.data(), batch, dst.data());  // warm-up
   std::vector<double> per_call;
   using Clock = std::chrono::steady_clock;
@@ -71,13 +72,15 @@ std::unique_ptr<InferenceEngine> compose(kernels::MixedLayers& layers,
 MixedChoice run_given(const kernels::Mlp& model, kernels::MixedLayers& layers,
                       const protocol::EvalConfig& config) {
   MixedChoice choice;
-  const std::vector<LayerPrecision> policy = given_policy(config, static_cast<int>(model.layers.size()));
+  const std::vector<LayerPrecision> policy =
+      given_policy(config, static_cast<int>(model.layers.size()));
   std::vector<std::shared_ptr<InferenceEngine>> engines;
   for (std::size_t l = 0; l < policy.size(); ++l) {
     std::string reason;
     auto engine = layers.engine(static_cast<int>(l), policy[l], &reason);
     if (engine == nullptr) {
-      choice.skip_reason = fmt::format("layer {} ({}): {}", l, kernels::to_string(policy[l]), reason);
+      choice.skip_reason =
+          fmt::format("layer {} ({}): {}", l, kernels::to_string(policy[l]), reason);
       return choice;
     }
     engines.push_back(std::move(engine));
@@ -94,9 +97,9 @@ std::vector<float> validation_batch(const kernels::Mlp& model, const kernels::Im
   const int inputs = model.layers[0].inputs;
   std::vector<float> images(static_cast<std::size_t>(batch) * static_cast<std::size_t>(inputs));
   for (int i = 0; i < batch; ++i) {
-    kernels::normalize_images(model.normalization, validation.image(i % validation.count), 1,
-                              inputs,
-                              images.data() + static_cast<std::size_t>(i) * static_cast<std::size_t>(inputs));
+    kernels::normalize_images(
+        model.normalization, validation.image(i % validation.count), 1, inputs,
+        images.data() + static_cast<std::size_t>(i) * static_cast<std::size_t>(inputs));
   }
   return images;
 }
@@ -132,7 +135,8 @@ LayerOptions time_layer_options(const kernels::Mlp& model, kernels::MixedLayers&
     }
     // The next layer's inputs: this layer in fp32, then the ReLU.
     auto fp32 = layers.engine(static_cast<int>(l), {"fp32", 32}, nullptr);
-    std::vector<float> next(static_cast<std::size_t>(ranked_batch) * static_cast<std::size_t>(fp32->outputs()));
+    std::vector<float> next(static_cast<std::size_t>(ranked_batch) *
+                            static_cast<std::size_t>(fp32->outputs()));
     fp32->forward(src.data(), ranked_batch, next.data());
     for (float& v : next) v = std::max(v, 0.0f);
     src = std::move(next);
@@ -162,8 +166,9 @@ std::vector<Scored> enumerate_policies(const LayerOptions& layer_options) {
       s.estimated_us += layer_options.us[l][static_cast<std::size_t>(s.option[l])];
     }
   }
-  std::stable_sort(policies.begin(), policies.end(),
-                   [](const Scored& a, const Scored& b) { return a.estimated_us < b.estimated_us; });
+  std::stable_sort(policies.begin(), policies.end(), [](const Scored& a, const Scored& b) {
+    return a.estimated_us < b.estimated_us;
+  });
   if (policies.size() > kMaxScored) policies.resize(kMaxScored);
   return policies;
 }
@@ -218,9 +223,11 @@ MixedChoice run_auto(const kernels::Mlp& model, kernels::MixedLayers& layers,
   };
 
   std::vector<LayerPrecision> fp32_policy(count, LayerPrecision{"fp32", 32});
-  const double baseline = kernels::evaluate(*compose(layers, fp32_policy), model.normalization, validation).top1;
+  const double baseline =
+      kernels::evaluate(*compose(layers, fp32_policy), model.normalization, validation).top1;
   for (Scored& s : policies) {
-    s.validation_top1 = kernels::evaluate(*compose(layers, policy_of(s)), model.normalization, validation).top1;
+    s.validation_top1 =
+        kernels::evaluate(*compose(layers, policy_of(s)), model.normalization, validation).top1;
     s.within_budget = s.validation_top1 - baseline >= -config.mixed.budget;
   }
 
@@ -229,7 +236,8 @@ MixedChoice run_auto(const kernels::Mlp& model, kernels::MixedLayers& layers,
   const std::vector<float> images = validation_batch(model, validation, ranked_batch);
   for (std::size_t i = 0; i < policies.size() && timed < kTimedWhole; ++i) {
     if (!policies[i].within_budget) continue;
-    policies[i].measured_us = median_us(*compose(layers, policy_of(policies[i])), images, ranked_batch);
+    policies[i].measured_us =
+        median_us(*compose(layers, policy_of(policies[i])), images, ranked_batch);
     ++timed;
     if (best == policies.size() || *policies[i].measured_us < *policies[best].measured_us) best = i;
   }
@@ -246,8 +254,9 @@ MixedChoice run_auto(const kernels::Mlp& model, kernels::MixedLayers& layers,
 
 std::vector<LayerPrecision> given_policy(const protocol::EvalConfig& config, int weight_layers) {
   if (static_cast<int>(config.mixed.policy.size()) != weight_layers) {
-    throw std::invalid_argument(fmt::format("--layer-precision: the model has {} weight layers; the policy names {}",
-                                            weight_layers, config.mixed.policy.size()));
+    throw std::invalid_argument(
+        fmt::format("--layer-precision: the model has {} weight layers; the policy names {}",
+                    weight_layers, config.mixed.policy.size()));
   }
   std::vector<LayerPrecision> policy;
   for (const std::string& entry : config.mixed.policy) {
@@ -268,7 +277,9 @@ MixedChoice choose_mixed(const kernels::Mlp& model, const kernels::EngineRequest
   if (!config.mixed.automatic) return run_given(model, layers, config);
   if (validation.count < 1) {
     MixedChoice choice;
-    choice.skip_reason = "mixed auto scores policies on the validation split, and it is empty (--validation-images 0)";
+    choice.skip_reason =
+        "mixed auto scores policies on the validation split, and it is empty (--validation-images "
+        "0)";
     return choice;
   }
   return run_auto(model, layers, config, validation, ranked_batch);

@@ -12,14 +12,13 @@
 // measured wins — the fastest passing policy, not the first that passes.
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "kernels/model/dataset.h"
 #include "kernels/engine/engine_mixed.h"
+#include "kernels/model/dataset.h"
 #include "kernels/model/mlp.h"
 #include "protocol/eval_config.h"
 
@@ -28,14 +27,15 @@ namespace lowbit::worker {
 struct MixedChoice {
   std::unique_ptr<kernels::InferenceEngine> engine;  // null: skipped, see skip_reason
   std::string skip_reason;
-  nlohmann::json policy;                   // the result's `policy`
+  nlohmann::json policy;                     // the result's `policy`
   std::optional<nlohmann::json> candidates;  // the result's `candidates` (auto only)
 };
 
 // The given policy of `config` for a model with `weight_layers` layers, each entry parsed by
 // kernels::parse_layer_precision with the config's bits. Throws std::invalid_argument naming
 // the entry, or the count when it is not one per layer.
-std::vector<kernels::LayerPrecision> given_policy(const protocol::EvalConfig& config, int weight_layers);
+std::vector<kernels::LayerPrecision> given_policy(const protocol::EvalConfig& config,
+                                                  int weight_layers);
 
 // `base`: the registry request every layer starts from (kernel, quantization, ISA cap);
 // `calibration`: training images; `validation`: the validation split (auto only);

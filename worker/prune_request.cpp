@@ -30,9 +30,11 @@ kernels::PruneSpec to_prune_spec(const protocol::MlpWorkload& workload,
 
 PrunedVariant prune_and_finetune(const kernels::Mlp& base, const kernels::TrainSpec& base_spec,
                                  const protocol::MlpWorkload& workload,
-                                 const protocol::PruneOptions& options, const kernels::ImageSet& train) {
+                                 const protocol::PruneOptions& options,
+                                 const kernels::ImageSet& train) {
   const kernels::PruneSpec spec = to_prune_spec(workload, options);
-  const kernels::TrainSpec finetune = kernels::finetune_train_spec(base_spec, options.finetune_epochs);
+  const kernels::TrainSpec finetune =
+      kernels::finetune_train_spec(base_spec, options.finetune_epochs);
   spdlog::info("pruning: {} {:.4f}, fine-tuning {} epoch(s), {}", options.method, spec.ratio,
                options.finetune_epochs, options.schedule);
   kernels::FineTuneResult tuned = kernels::finetune_pruned(

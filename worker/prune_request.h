@@ -27,6 +27,7 @@ struct PrunedVariant {
 // held out again).
 PrunedVariant prune_and_finetune(const kernels::Mlp& base, const kernels::TrainSpec& base_spec,
                                  const protocol::MlpWorkload& workload,
-                                 const protocol::PruneOptions& options, const kernels::ImageSet& train);
+                                 const protocol::PruneOptions& options,
+                                 const kernels::ImageSet& train);
 
 }  // namespace lowbit::worker

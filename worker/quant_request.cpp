@@ -25,17 +25,20 @@ kernels::QuantSpec to_quant_spec(const protocol::EvalConfig& config) {
   }
   spec.calibration_samples = q.calibration_samples;
   if (!(q.percentile >= 50.0 && q.percentile <= 100.0)) {
-    throw std::invalid_argument(fmt::format("percentile must be in [50, 100], not {}", q.percentile));
+    throw std::invalid_argument(
+        fmt::format("percentile must be in [50, 100], not {}", q.percentile));
   }
   spec.percentile = q.percentile;
   if (q.group_size != 32 && q.group_size != 64 && q.group_size != 128) {
-    throw std::invalid_argument(fmt::format("group_size must be 32, 64 or 128, not {}", q.group_size));
+    throw std::invalid_argument(
+        fmt::format("group_size must be 32, 64 or 128, not {}", q.group_size));
   }
   return spec;
 }
 
 CalibrationImages calibration_images(const kernels::ImageSet& fit,
-                                     const kernels::InputNormalization& normalization, int samples) {
+                                     const kernels::InputNormalization& normalization,
+                                     int samples) {
   CalibrationImages out;
   const int count = std::min(samples, fit.count);
   const int features = fit.features();

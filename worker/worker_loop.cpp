@@ -81,8 +81,9 @@ class Heartbeat {
 
 // Posts until the coordinator answers: a result must not be lost to a coordinator restart. An
 // ApiError (409: the lease expired and the job went elsewhere) ends it.
-void post_until_answered(CoordinatorClient& client, const std::string& target, const nlohmann::json& body,
-                         const WorkerOptions& options, WorkerState& state) {
+void post_until_answered(CoordinatorClient& client, const std::string& target,
+                         const nlohmann::json& body, const WorkerOptions& options,
+                         WorkerState& state) {
   Backoff backoff(options.backoff_min_s, options.backoff_max_s);
   for (;;) {
     try {
@@ -99,8 +100,10 @@ void post_until_answered(CoordinatorClient& client, const std::string& target, c
   }
 }
 
-std::int64_t register_worker(CoordinatorClient& client, const WorkerOptions& options, WorkerState& state) {
-  nlohmann::json body = {{"target", detect_target(options.settings.threads, options.settings.isa_cap)}};
+std::int64_t register_worker(CoordinatorClient& client, const WorkerOptions& options,
+                             WorkerState& state) {
+  nlohmann::json body = {
+      {"target", detect_target(options.settings.threads, options.settings.isa_cap)}};
   if (!options.name.empty()) body["name"] = options.name;
   Backoff backoff(options.backoff_min_s, options.backoff_max_s);
   while (!state.stop.load()) {
@@ -130,7 +133,8 @@ void run_job(const nlohmann::json& job, CoordinatorClient& client, const WorkerO
   nlohmann::json outcome;
   std::string error;
   {
-    Heartbeat heartbeat(options, state.worker_id.load(), lease, job.at("lease").at("ttl_s").get<double>());
+    Heartbeat heartbeat(options, state.worker_id.load(), lease,
+                        job.at("lease").at("ttl_s").get<double>());
     HttpArtifacts artifacts(client);
     try {
       if (kind == "prepare") {
@@ -144,15 +148,17 @@ void run_job(const nlohmann::json& job, CoordinatorClient& client, const WorkerO
     } catch (const std::exception& e) {  // the job's own error: reported, never a crash
       error = e.what();
     }
-    if (heartbeat.lost()) spdlog::warn("lease {} was lost while the job ran; posting anyway", lease);
+    if (heartbeat.lost())
+      spdlog::warn("lease {} was lost while the job ran; posting anyway", lease);
   }
   if (error.empty()) {
-    post_until_answered(client, base + "/result", {{"worker_id", state.worker_id.load()}, {"result", outcome}},
-                        options, state);
+    post_until_answered(client, base + "/result",
+                        {{"worker_id", state.worker_id.load()}, {"result", outcome}}, options,
+                        state);
   } else {
     spdlog::error("job failed: {}", error);
-    post_until_answered(client, base + "/failure", {{"worker_id", state.worker_id.load()}, {"error", error}},
-                        options, state);
+    post_until_answered(client, base + "/failure",
+                        {{"worker_id", state.worker_id.load()}, {"error", error}}, options, state);
   }
   state.current_lease = 0;
 }
@@ -168,7 +174,8 @@ int run_worker(const WorkerOptions& options, WorkerState& state) {
   while (!state.stop.load() && (options.max_jobs == 0 || jobs < options.max_jobs)) {
     nlohmann::json job;
     try {
-      job = client.post("/api/v1/leases", {{"worker_id", state.worker_id.load()}, {"wait_s", options.lease_wait_s}},
+      job = client.post("/api/v1/leases",
+                        {{"worker_id", state.worker_id.load()}, {"wait_s", options.lease_wait_s}},
                         poll_timeout);
       backoff.reset();
     } catch (const Unreachable& e) {
@@ -177,12 +184,13 @@ int run_worker(const WorkerOptions& options, WorkerState& state) {
       continue;
     } catch (const ApiError& e) {
       if (e.status != 404) throw;  // 401/403: this worker may not work here
-      spdlog::warn("the coordinator does not know worker {} ({}); registering again", state.worker_id.load(), e.what());
+      spdlog::warn("the coordinator does not know worker {} ({}); registering again",
+                   state.worker_id.load(), e.what());
       state.worker_id = register_worker(client, options, state);
       continue;
     }
     if (job.is_null()) continue;  // 204: nothing to do within the wait
-    if (state.stop.load()) {  // told to stop while the lease was on its way: hand it back
+    if (state.stop.load()) {      // told to stop while the lease was on its way: hand it back
       release_lease(options, state.worker_id.load(), job.at("lease").at("id").get<std::int64_t>());
       break;
     }

@@ -23,13 +23,12 @@
 #include <cblas.h>
 #include <omp.h>
 
-#include <oneapi/dnnl/dnnl.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <oneapi/dnnl/dnnl.hpp>
 #include <string>
 #include <vector>
 
@@ -94,8 +93,8 @@ void set_threads(int threads) {
 }
 
 void run_sgemm(const Problem& p, float* c) {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, kM, kN, kK, 1.0f, p.a.data(), kK, p.w.data(), kK,
-              0.0f, c, kN);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, kM, kN, kK, 1.0f, p.a.data(), kK, p.w.data(),
+              kK, 0.0f, c, kN);
 }
 
 // The oneDNN side. The matmul primitive is created after omp_set_num_threads(), once per thread
@@ -115,7 +114,8 @@ class OneDnnMatmul {
     const dnnl::memory src(src_md_, engine_, const_cast<float*>(p_.a.data()));
     const dnnl::memory wei(wei_md_, engine_, const_cast<float*>(p_.w.data()));
     const dnnl::memory dst(dst_md_, engine_, c);
-    found->second.primitive.execute(stream_, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}});
+    found->second.primitive.execute(
+        stream_, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}});
     stream_.wait();
   }
 
@@ -157,7 +157,9 @@ double worst_ratio(const std::vector<float>& x, const std::vector<double>& y, do
   return worst;
 }
 
-std::vector<double> widen(const std::vector<float>& x) { return std::vector<double>(x.begin(), x.end()); }
+std::vector<double> widen(const std::vector<float>& x) {
+  return std::vector<double>(x.begin(), x.end());
+}
 
 // Computed once, at one thread: the two libraries' answers, compared to each other (they may
 // differ by 2 * bound) and each to the double product (bound). error is nullptr if all agree.
@@ -186,8 +188,8 @@ const Baseline& baseline() {
 
 // Before timing, at the benchmark's thread count: what it computes against the other library's
 // answer (2 * bound).
-bool check_against(benchmark::State& state, const std::vector<float>& got, const std::vector<float>& other,
-                   const char* message) {
+bool check_against(benchmark::State& state, const std::vector<float>& got,
+                   const std::vector<float>& other, const char* message) {
   if (baseline().error != nullptr) {
     state.SkipWithError(baseline().error);
     return false;
@@ -233,7 +235,8 @@ void BM_threading(benchmark::State& state, Work work, int threads) {
     benchmark::ClobberMemory();
   }
   const double flops = 2.0 * kM * kN * kK * ((do_blas ? 1 : 0) + (do_dnnl ? 1 : 0));
-  state.counters["GFLOPS"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GFLOPS"] =
+      benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["threads"] = threads;
   state.counters["openblas_threads"] = openblas_get_num_threads();
   state.counters["omp_threads"] = omp_get_max_threads();

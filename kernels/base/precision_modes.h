@@ -22,13 +22,15 @@ namespace lowbit::kernels {
 
 // The modes `lowbit eval` can run today, in the order the CLI lists them.
 inline const std::vector<std::string>& precision_modes() {
-  static const std::vector<std::string> modes{"fp32", "bf16", "fp16", "int8", "int4", "fixed", "mixed"};
+  static const std::vector<std::string> modes{"fp32", "bf16",  "fp16", "int8",
+                                              "int4", "fixed", "mixed"};
   return modes;
 }
 
 // Every mode of the table, including those whose kernels do not exist yet.
 inline const std::vector<std::string>& all_precision_modes() {
-  static const std::vector<std::string> modes{"fp32", "bf16", "fp16", "int8", "int4", "fixed", "mixed"};
+  static const std::vector<std::string> modes{"fp32", "bf16",  "fp16", "int8",
+                                              "int4", "fixed", "mixed"};
   return modes;
 }
 
@@ -49,7 +51,8 @@ inline std::string unsupported_combination(const std::string& precision, int bit
   }
   if (is_float_precision(precision)) return {};
   if (precision == "int4" && bits > 4) return fmt::format("int4 needs bits ≤ 4, not {}", bits);
-  if (bits == 32) return fmt::format("{} needs bits ≤ 8 (32 means no integer quantization)", precision);
+  if (bits == 32)
+    return fmt::format("{} needs bits ≤ 8 (32 means no integer quantization)", precision);
   return {};
 }
 

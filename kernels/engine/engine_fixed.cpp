@@ -1,7 +1,5 @@
 #include "kernels/engine/engine_fixed.h"
 
-#include "kernels/base/sizes.h"
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -9,9 +7,10 @@
 #include <stdexcept>
 #include <vector>
 
+#include "kernels/base/sizes.h"
 #include "kernels/engine/layer_chain.h"
-#include "kernels/quant/fixed_model.h"
 #include "kernels/gemm/gemm_u8s8.h"
+#include "kernels/quant/fixed_model.h"
 
 namespace lowbit::kernels {
 

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "kernels/base/half.h"
 #include "kernels/engine/layer_chain.h"
 #include "kernels/gemm/gemm_f32f16.h"
-#include "kernels/base/half.h"
 
 namespace lowbit::kernels {
 

@@ -12,8 +12,9 @@
 namespace lowbit::kernels {
 
 // `path`: "auto" (the fastest kernel the CPU supports and `isa_cap` admits), or one of "avx512",
-// "avx2", "ref" (kernels/gemm/gemm_f32f16.h). Throws std::invalid_argument naming the path when it is
-// unknown, and EngineUnavailable saying what is missing when this CPU (or the cap) cannot run it.
+// "avx2", "ref" (kernels/gemm/gemm_f32f16.h). Throws std::invalid_argument naming the path when it
+// is unknown, and EngineUnavailable saying what is missing when this CPU (or the cap) cannot run
+// it.
 std::unique_ptr<InferenceEngine> make_fp16_engine(const Mlp& model, const std::string& path,
                                                   const std::string& isa_cap = "native");
 

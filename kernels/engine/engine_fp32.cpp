@@ -4,9 +4,9 @@
 
 #include <algorithm>
 
+#include "kernels/base/library_info.h"
 #include "kernels/engine/layer_chain.h"
 #include "kernels/gemm/gemm.h"
-#include "kernels/base/library_info.h"
 
 namespace lowbit::kernels {
 
@@ -50,7 +50,8 @@ class Fp32Engine final : public InferenceEngine {
   std::int64_t model_bytes() const override {
     std::int64_t bytes = 0;
     for (const DenseLayer& layer : model_.layers) {
-      bytes += static_cast<std::int64_t>((layer.weights.size() + layer.bias.size()) * sizeof(float));
+      bytes +=
+          static_cast<std::int64_t>((layer.weights.size() + layer.bias.size()) * sizeof(float));
     }
     return bytes;
   }

@@ -4,12 +4,12 @@
 #include <stdexcept>
 #include <vector>
 
-#include "kernels/quant/block_quant.h"
 #include "kernels/engine/layer_chain.h"
 #include "kernels/gemm/gemm_lowbit.h"
-#include "kernels/quant/int4_calibration.h"
 #include "kernels/gemm/lowbit_x8.h"
 #include "kernels/gemm/q8_blocks.h"
+#include "kernels/quant/block_quant.h"
+#include "kernels/quant/int4_calibration.h"
 
 namespace lowbit::kernels {
 
@@ -29,7 +29,9 @@ class Int4Engine final : public InferenceEngine {
  public:
   Int4Engine(const Mlp& model, const BlockQuantSpec& spec, const LowbitKernel& kernel,
              const CalibrationSet* calibration)
-      : spec_(spec), kernel_(kernel), calibrated_(calibration != nullptr && calibration->count > 0) {
+      : spec_(spec),
+        kernel_(kernel),
+        calibrated_(calibration != nullptr && calibration->count > 0) {
     std::vector<LayerInputStats> stats;
     if (calibrated_) stats = layer_input_stats(model, *calibration);
     for (std::size_t l = 0; l < model.layers.size(); ++l) {
@@ -39,12 +41,13 @@ class Int4Engine final : public InferenceEngine {
         packed.weights = gptq_quantize(layer.weights, layer.outputs, layer.inputs, spec, stats[l]);
         gptq_layers_ += 1;
       } else {
-        packed.weights = quantize_block_matrix(layer.weights, layer.outputs, layer.inputs, spec,
-                                               calibrated_ ? std::span<const float>(stats[l].importance)
-                                                           : std::span<const float>());
+        packed.weights = quantize_block_matrix(
+            layer.weights, layer.outputs, layer.inputs, spec,
+            calibrated_ ? std::span<const float>(stats[l].importance) : std::span<const float>());
       }
-      packed.bias = calibrated_ ? corrected_bias(layer.weights, packed.weights, layer.bias, stats[l].mean)
-                                : layer.bias;
+      packed.bias = calibrated_
+                        ? corrected_bias(layer.weights, packed.weights, layer.bias, stats[l].mean)
+                        : layer.bias;
       if (kernel_.run_x8 != nullptr) {
         packed.x8 = interleave_x8(view_of(packed.weights));
         packed.weights = BlockQuantMatrix{};
@@ -85,21 +88,22 @@ class Int4Engine final : public InferenceEngine {
   int outputs() const override { return layers_.back().outputs; }
 
   std::string kernel() const override {
-    return "lowbit/q" + std::to_string(spec_.bits) + "_g" + std::to_string(spec_.group_size) +
-           "_" + kernel_.path;
+    return "lowbit/q" + std::to_string(spec_.bits) + "_g" + std::to_string(spec_.group_size) + "_" +
+           kernel_.path;
   }
 
   std::vector<LayerKernel> layers() const override {
     std::vector<LayerKernel> out;
     const char* function = kernel_.run_x8 != nullptr ? kernel_.name_x8 : kernel_.name;
-    const std::string impl = std::string(function) + " " + to_string(spec_.scheme) +
-                             " fp16 group scales" +
-                             (!calibrated_ ? ""
-                              : gptq_layers_ == static_cast<int>(layers_.size())
-                                  ? " (GPTQ with calibrated group search, bias correction)"
-                                  : " (calibrated search" + std::string(gptq_layers_ > 0 ? ", GPTQ where inputs ≤ 1024" : "") +
-                                        ", bias correction)") +
-                             ", int8 activation blocks, fp32 +bias";
+    const std::string impl =
+        std::string(function) + " " + to_string(spec_.scheme) + " fp16 group scales" +
+        (!calibrated_ ? ""
+         : gptq_layers_ == static_cast<int>(layers_.size())
+             ? " (GPTQ with calibrated group search, bias correction)"
+             : " (calibrated search" +
+                   std::string(gptq_layers_ > 0 ? ", GPTQ where inputs ≤ 1024" : "") +
+                   ", bias correction)") +
+        ", int8 activation blocks, fp32 +bias";
     for (std::size_t l = 0; l < layers_.size(); ++l) {
       out.push_back({kernel(), l + 1 == layers_.size() ? impl : impl + "+relu"});
     }
@@ -109,7 +113,8 @@ class Int4Engine final : public InferenceEngine {
   std::int64_t model_bytes() const override {
     std::int64_t bytes = 0;
     for (const PackedLayer& layer : layers_) {
-      const std::int64_t weights = kernel_.run_x8 != nullptr ? layer.x8.bytes() : layer.weights.bytes();
+      const std::int64_t weights =
+          kernel_.run_x8 != nullptr ? layer.x8.bytes() : layer.weights.bytes();
       bytes += weights + static_cast<std::int64_t>(layer.bias.size() * sizeof(float));
     }
     return bytes;

@@ -39,8 +39,8 @@ std::unique_ptr<InferenceEngine> make_int4_engine(const Mlp& model, int bits, in
 
 struct BlockQuantSpec;
 
-// The same with every weight-format choice explicit (kernels/quant/block_quant.h), e.g. min-max scales
-// instead of the search, for comparing them. Throws as above.
+// The same with every weight-format choice explicit (kernels/quant/block_quant.h), e.g. min-max
+// scales instead of the search, for comparing them. Throws as above.
 std::unique_ptr<InferenceEngine> make_int4_engine(const Mlp& model, const BlockQuantSpec& spec,
                                                   const std::string& path = "auto",
                                                   const std::string& isa_cap = "native",

@@ -18,7 +18,8 @@ const U8S8Path* avx2_path() {
 
 class Int8Avx2Engine final : public Int8Engine {
  public:
-  Int8Avx2Engine(Int8Model model, const U8S8Path& path) : Int8Engine(std::move(model)), path_(path) {}
+  Int8Avx2Engine(Int8Model model, const U8S8Path& path)
+      : Int8Engine(std::move(model)), path_(path) {}
 
  protected:
   void run_layer(const Int8LayerCall& call) override {

@@ -25,7 +25,8 @@ LayerPrecision parse_layer_precision(const std::string& text, int default_bits) 
   }
   if (!integer) {
     if (colon != std::string::npos) {
-      throw std::invalid_argument(fmt::format("layer precision \"{}\": float layers take no bits", text));
+      throw std::invalid_argument(
+          fmt::format("layer precision \"{}\": float layers take no bits", text));
     }
     return p;
   }
@@ -43,7 +44,8 @@ LayerPrecision parse_layer_precision(const std::string& text, int default_bits) 
   return p;
 }
 
-MixedLayers::MixedLayers(const Mlp& model, const EngineRequest& base, const CalibrationSet* calibration)
+MixedLayers::MixedLayers(const Mlp& model, const EngineRequest& base,
+                         const CalibrationSet* calibration)
     : model_(model), base_(base) {
   calibration_.resize(model.layers.size());
   if (calibration != nullptr && calibration->count > 0) {
@@ -87,7 +89,8 @@ namespace {
 
 class MixedEngine final : public InferenceEngine {
  public:
-  MixedEngine(std::vector<std::shared_ptr<InferenceEngine>> layers, std::vector<LayerPrecision> policy)
+  MixedEngine(std::vector<std::shared_ptr<InferenceEngine>> layers,
+              std::vector<LayerPrecision> policy)
       : layers_(std::move(layers)), policy_(std::move(policy)), buffers_(layers_.size()) {}
 
   void forward(const float* src, int batch, float* logits) override {
@@ -100,7 +103,8 @@ class MixedEngine final : public InferenceEngine {
         break;
       }
       std::vector<float>& out = buffers_[l];
-      const std::size_t size = static_cast<std::size_t>(batch) * static_cast<std::size_t>(engine.outputs());
+      const std::size_t size =
+          static_cast<std::size_t>(batch) * static_cast<std::size_t>(engine.outputs());
       if (out.size() < size) out.resize(size);
       engine.forward(in, batch, out.data());
       for (std::size_t i = 0; i < size; ++i) out[i] = std::max(out[i], 0.0f);
@@ -121,7 +125,8 @@ class MixedEngine final : public InferenceEngine {
     std::vector<LayerKernel> out;
     for (std::size_t l = 0; l < layers_.size(); ++l) {
       LayerKernel k = layers_[l]->layers().front();
-      k.impl = to_string(policy_[l]) + ": " + k.impl + (l + 1 < layers_.size() ? " +relu (fp32)" : "");
+      k.impl =
+          to_string(policy_[l]) + ": " + k.impl + (l + 1 < layers_.size() ? " +relu (fp32)" : "");
       out.push_back(std::move(k));
     }
     return out;
@@ -148,16 +153,17 @@ class MixedEngine final : public InferenceEngine {
 
 }  // namespace
 
-std::unique_ptr<InferenceEngine> make_mixed_engine(std::vector<std::shared_ptr<InferenceEngine>> layers,
-                                                   std::vector<LayerPrecision> policy) {
+std::unique_ptr<InferenceEngine> make_mixed_engine(
+    std::vector<std::shared_ptr<InferenceEngine>> layers, std::vector<LayerPrecision> policy) {
   if (layers.empty() || layers.size() != policy.size()) {
     throw std::invalid_argument("mixed engine: one engine and one precision per layer");
   }
   for (std::size_t l = 0; l < layers.size(); ++l) {
     if (layers[l] == nullptr) throw std::invalid_argument("mixed engine: a layer has no engine");
     if (l > 0 && layers[l]->inputs() != layers[l - 1]->outputs()) {
-      throw std::invalid_argument(fmt::format("mixed engine: layer {} takes {} inputs, layer {} gives {}", l,
-                                              layers[l]->inputs(), l - 1, layers[l - 1]->outputs()));
+      throw std::invalid_argument(
+          fmt::format("mixed engine: layer {} takes {} inputs, layer {} gives {}", l,
+                      layers[l]->inputs(), l - 1, layers[l - 1]->outputs()));
     }
   }
   return std::make_unique<MixedEngine>(std::move(layers), std::move(policy));

@@ -32,16 +32,17 @@ struct LayerPrecision {
 std::string to_string(const LayerPrecision& p);
 
 // "fp32" | "bf16" | "fp16" | "int8[:B]" | "int4[:B]"; without ":B", int8 takes 8 bits and
-// int4 `default_bits` (the config's bits, as a sweep's policy entry "int4" does). Throws std::invalid_argument naming the entry for anything else (fixed and
-// mixed are whole-model modes) or for bits its precision cannot take.
+// int4 `default_bits` (the config's bits, as a sweep's policy entry "int4" does). Throws
+// std::invalid_argument naming the entry for anything else (fixed and mixed are whole-model modes)
+// or for bits its precision cannot take.
 LayerPrecision parse_layer_precision(const std::string& text, int default_bits);
 
 class MixedLayers {
  public:
   // `base`: kernel, quantization options, ISA cap and batch for every layer's request (its
   // precision and bits are replaced per layer; int8 layers are always symmetric, the only
-  // scheme that path has, so base's scheme is the int4 layers'). `calibration`: training images (may be null
-  // when no layer needs them).
+  // scheme that path has, so base's scheme is the int4 layers'). `calibration`: training images
+  // (may be null when no layer needs them).
   MixedLayers(const Mlp& model, const EngineRequest& base, const CalibrationSet* calibration);
 
   int layer_count() const { return static_cast<int>(model_.layers.size()); }
@@ -65,7 +66,7 @@ class MixedLayers {
 
 // The whole model from one engine per layer (inputs of layer l + 1 = outputs of layer l).
 // Throws std::invalid_argument when the widths do not chain or the list is empty.
-std::unique_ptr<InferenceEngine> make_mixed_engine(std::vector<std::shared_ptr<InferenceEngine>> layers,
-                                                   std::vector<LayerPrecision> policy);
+std::unique_ptr<InferenceEngine> make_mixed_engine(
+    std::vector<std::shared_ptr<InferenceEngine>> layers, std::vector<LayerPrecision> policy);
 
 }  // namespace lowbit::kernels

@@ -1,7 +1,5 @@
 #include "kernels/engine/engine_onednn_bf16.h"
 
-#include "kernels/base/sizes.h"
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -13,6 +11,7 @@
 
 #include "kernels/base/bf16.h"
 #include "kernels/base/library_info.h"
+#include "kernels/base/sizes.h"
 #include "kernels/engine/layer_chain.h"
 #include "kernels/engine/onednn_common.h"
 

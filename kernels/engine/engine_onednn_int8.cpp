@@ -1,17 +1,17 @@
 #include "kernels/engine/engine_onednn_int8.h"
 
+#include <fmt/format.h>
+
 #include <cstring>
 #include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
-#include <fmt/format.h>
-
-#include "kernels/engine/engine_int8_avx2.h"
-#include "kernels/gemm/gemm_u8s8.h"
 #include "kernels/base/library_info.h"
+#include "kernels/engine/engine_int8_avx2.h"
 #include "kernels/engine/onednn_common.h"
+#include "kernels/gemm/gemm_u8s8.h"
 
 namespace lowbit::kernels {
 
@@ -42,7 +42,9 @@ struct OnednnLayer {
 class OnednnInt8Engine final : public Int8Engine {
  public:
   OnednnInt8Engine(Int8Model quantized, const U8S8Path* small_path, int small_batch_below)
-      : Int8Engine(std::move(quantized)), small_path_(small_path), small_batch_below_(small_batch_below) {
+      : Int8Engine(std::move(quantized)),
+        small_path_(small_path),
+        small_batch_below_(small_batch_below) {
     for (std::size_t l = 0; l < model().layers.size(); ++l) layers_.push_back(build_layer(l));
   }
 
@@ -78,12 +80,14 @@ class OnednnInt8Engine final : public Int8Engine {
 
   std::string layer_kernel(std::size_t l) const override {
     std::string name = "onednn/" + layers_[l].impl + "/int8";
-    if (small_path_ != nullptr) name += fmt::format("+lowbit/u8s8_{}(batch<{})", small_path_->name, small_batch_below_);
+    if (small_path_ != nullptr)
+      name += fmt::format("+lowbit/u8s8_{}(batch<{})", small_path_->name, small_batch_below_);
     return name;
   }
   std::string layer_impl(std::size_t l) const override {
     if (small_path_ == nullptr) return layers_[l].impl;
-    return fmt::format("{}; batch < {}: gemm_u8s8_s32_{}", layers_[l].impl, small_batch_below_, small_path_->name);
+    return fmt::format("{}; batch < {}: gemm_u8s8_s32_{}", layers_[l].impl, small_batch_below_,
+                       small_path_->name);
   }
 
  private:

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <functional>
 
+#include "kernels/base/isa_cap.h"
+#include "kernels/base/precision_modes.h"
 #include "kernels/engine/engine_fixed.h"
 #include "kernels/engine/engine_fp16.h"
 #include "kernels/engine/engine_fp32.h"
@@ -13,13 +15,11 @@
 #include "kernels/engine/engine_onednn_bf16.h"
 #include "kernels/engine/engine_onednn_int8.h"
 #include "kernels/engine/engine_sparse.h"
+#include "kernels/engine/int8_reference.h"
+#include "kernels/engine/simulated_weights.h"
 #include "kernels/gemm/gemm_f32f16.h"
 #include "kernels/gemm/gemm_lowbit.h"
 #include "kernels/gemm/gemm_u8s8.h"
-#include "kernels/engine/int8_reference.h"
-#include "kernels/base/isa_cap.h"
-#include "kernels/engine/simulated_weights.h"
-#include "kernels/base/precision_modes.h"
 
 namespace lowbit::kernels {
 
@@ -47,7 +47,10 @@ std::string never_decline(const Mlp&, const EngineRequest&) { return {}; }
 // takes none). Asymmetric activations are what they use anyway.
 std::string symmetric_weights_only(const EngineRequest& r) {
   if (r.quant.scheme == QuantScheme::kAsymmetric) {
-    return fmt::format("{} quantizes weights symmetrically (Z_w = 0); asymmetric weights exist only as simulated weights of a float mode", r.precision);
+    return fmt::format(
+        "{} quantizes weights symmetrically (Z_w = 0); asymmetric weights exist only as simulated "
+        "weights of a float mode",
+        r.precision);
   }
   return {};
 }
@@ -57,7 +60,8 @@ std::string symmetric_weights_only(const EngineRequest& r) {
 std::string fixed_refusal(const EngineRequest& r) {
   if (std::string reason = symmetric_weights_only(r); !reason.empty()) return reason;
   if (!r.quant.static_activations) {
-    return "fixed is integer-only inference: its activation ranges are calibrated (static), never measured per batch";
+    return "fixed is integer-only inference: its activation ranges are calibrated (static), never "
+           "measured per batch";
   }
   return {};
 }
@@ -65,9 +69,11 @@ std::string fixed_refusal(const EngineRequest& r) {
 // A kernel of our own that needs `isa` (oneDNN cap name) and a CPU check.
 std::string needs_isa(const EngineRequest& r, const std::string& path, const std::string& isa,
                       bool cpu_supports) {
-  if (!cpu_supports) return fmt::format("{} path {} needs {}, which this CPU lacks", r.precision, path, isa);
+  if (!cpu_supports)
+    return fmt::format("{} path {} needs {}, which this CPU lacks", r.precision, path, isa);
   if (isa_cap_rank(r.isa_cap) < isa_cap_rank(isa)) {
-    return fmt::format("{} path {} needs {}, above the ISA cap {}", r.precision, path, isa, r.isa_cap);
+    return fmt::format("{} path {} needs {}, above the ISA cap {}", r.precision, path, isa,
+                       r.isa_cap);
   }
   return {};
 }
@@ -92,7 +98,8 @@ std::string f16_refusal(const EngineRequest& r, const std::string& path) {
 // scale per tensor is a different format, which no int4 kernel reads.
 std::string int4_refusal(const EngineRequest& r, const std::string& lowbit_path) {
   if (r.quant.granularity == QuantGranularity::kPerTensor) {
-    return "int4 scales weights per group of --group-size inputs in each output channel; granularity tensor does not apply";
+    return "int4 scales weights per group of --group-size inputs in each output channel; "
+           "granularity tensor does not apply";
   }
   try {
     find_lowbit_kernel(lowbit_path, r.isa_cap);
@@ -117,33 +124,45 @@ std::vector<EnginePath> build_paths() {
   std::vector<EnginePath> list;
   // fp32: sparse when the model is sparse enough to beat OpenBLAS at the
   // smallest timed batch, else dense.
-  list.push_back({"csr", "fp32", false,
-                  [](const Mlp& m, const EngineRequest& r) -> std::string {
-                    if (sparse_is_faster(m, r.batch)) return {};
-                    return fmt::format("dense is faster at batch {} (density {:.3f} ≥ break-even {:.3f})", r.batch,
-                                       static_cast<double>(m.nonzero_weights()) / static_cast<double>(m.weight_count()),
-                                       sparse_break_even_density(r.batch));
-                  },
-                  [](const EngineRequest& r) { return needs_isa(r, "csr", "avx2", __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")); },
-                  [](const Mlp& m, const EngineRequest& r) { return make_fp32_sparse_engine(m, "avx2", r.isa_cap); }});
+  list.push_back(
+      {"csr", "fp32", false,
+       [](const Mlp& m, const EngineRequest& r) -> std::string {
+         if (sparse_is_faster(m, r.batch)) return {};
+         return fmt::format(
+             "dense is faster at batch {} (density {:.3f} ≥ break-even {:.3f})", r.batch,
+             static_cast<double>(m.nonzero_weights()) / static_cast<double>(m.weight_count()),
+             sparse_break_even_density(r.batch));
+       },
+       [](const EngineRequest& r) {
+         return needs_isa(r, "csr", "avx2",
+                          __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
+       },
+       [](const Mlp& m, const EngineRequest& r) {
+         return make_fp32_sparse_engine(m, "avx2", r.isa_cap);
+       }});
   list.push_back({"openblas", "fp32", false, never_decline, accept_all,
                   [](const Mlp& m, const EngineRequest&) { return make_fp32_openblas_engine(m); }});
-  list.push_back({"ref", "fp32", true, never_decline, accept_all,
-                  [](const Mlp& m, const EngineRequest&) { return make_fp32_reference_engine(m); }});
+  list.push_back(
+      {"ref", "fp32", true, never_decline, accept_all,
+       [](const Mlp& m, const EngineRequest&) { return make_fp32_reference_engine(m); }});
   // bf16: oneDNN refuses below avx512_core (EngineUnavailable names the ISA).
   list.push_back({"onednn", "bf16", false, never_decline, accept_all,
                   [](const Mlp& m, const EngineRequest&) { return make_onednn_bf16_engine(m); }});
-  list.push_back({"ref", "bf16", true, never_decline, accept_all,
-                  [](const Mlp& m, const EngineRequest&) { return make_bf16_reference_engine(m); }});
+  list.push_back(
+      {"ref", "bf16", true, never_decline, accept_all,
+       [](const Mlp& m, const EngineRequest&) { return make_bf16_reference_engine(m); }});
   // fp16: our kernels, one per ISA tier.
   for (const char* tier : {"avx512", "avx2"}) {
     const std::string path = tier;
     list.push_back({path, "fp16", false, never_decline,
                     [path](const EngineRequest& r) { return f16_refusal(r, path); },
-                    [path](const Mlp& m, const EngineRequest& r) { return make_fp16_engine(m, path, r.isa_cap); }});
+                    [path](const Mlp& m, const EngineRequest& r) {
+                      return make_fp16_engine(m, path, r.isa_cap);
+                    }});
   }
-  list.push_back({"ref", "fp16", true, never_decline, accept_all,
-                  [](const Mlp& m, const EngineRequest& r) { return make_fp16_engine(m, "ref", r.isa_cap); }});
+  list.push_back(
+      {"ref", "fp16", true, never_decline, accept_all,
+       [](const Mlp& m, const EngineRequest& r) { return make_fp16_engine(m, "ref", r.isa_cap); }});
   // int8 on oneDNN; its twin shares every constant and differs only in the matmul.
   list.push_back({"onednn", "int8", false, never_decline, symmetric_weights_only,
                   [](const Mlp& m, const EngineRequest& r) {
@@ -151,7 +170,8 @@ std::vector<EnginePath> build_paths() {
                   }});
   list.push_back({"avx2", "int8", false, never_decline,
                   [](const EngineRequest& r) {
-                    if (std::string reason = symmetric_weights_only(r); !reason.empty()) return reason;
+                    if (std::string reason = symmetric_weights_only(r); !reason.empty())
+                      return reason;
                     return needs_isa(r, "avx2", "avx2", int8_avx2_supported());
                   },
                   [](const Mlp& m, const EngineRequest& r) {
@@ -171,8 +191,8 @@ std::vector<EnginePath> build_paths() {
     list.push_back({name, "int4", lowbit_path == "ref", never_decline,
                     [lowbit_path](const EngineRequest& r) { return int4_refusal(r, lowbit_path); },
                     [lowbit_path](const Mlp& m, const EngineRequest& r) {
-                      return make_int4_engine(m, r.bits, r.group_size, r.quant.scheme, lowbit_path, r.isa_cap,
-                                              r.calibration);
+                      return make_int4_engine(m, r.bits, r.group_size, r.quant.scheme, lowbit_path,
+                                              r.isa_cap, r.calibration);
                     }});
   }
   // fixed: integer-only, bit-exact across tiers.
@@ -230,7 +250,8 @@ std::vector<std::string> engine_paths() {
     if (std::find(names.begin(), names.end(), p.name) == names.end()) names.push_back(p.name);
   }
   // The reference twins last, whatever order the precisions listed them in.
-  std::stable_partition(names.begin(), names.end(), [](const std::string& n) { return n != "ref"; });
+  std::stable_partition(names.begin(), names.end(),
+                        [](const std::string& n) { return n != "ref"; });
   return names;
 }
 
@@ -262,12 +283,13 @@ EngineChoice select_engine(const Mlp& model, const EngineRequest& request) {
     reasons.push_back(std::move(reason));
   }
   if (forced && !named) {
-    choice.skip_reason = fmt::format("no compute path named \"{}\" (known: auto, {})", request.kernel,
-                                     fmt::join(engine_paths(), ", "));
+    choice.skip_reason = fmt::format("no compute path named \"{}\" (known: auto, {})",
+                                     request.kernel, fmt::join(engine_paths(), ", "));
   } else if (reasons.empty() && forced) {
-    choice.skip_reason = fmt::format("kernel {} has no {} path (it runs {}; {} runs on {})", request.kernel,
-                                     request.precision, fmt::join(precisions_of(request.kernel), ", "),
-                                     request.precision, fmt::join(paths_of(request.precision), ", "));
+    choice.skip_reason =
+        fmt::format("kernel {} has no {} path (it runs {}; {} runs on {})", request.kernel,
+                    request.precision, fmt::join(precisions_of(request.kernel), ", "),
+                    request.precision, fmt::join(paths_of(request.precision), ", "));
   } else if (reasons.empty()) {
     choice.skip_reason = fmt::format("no compute path for {} (known: {})", request.precision,
                                      fmt::join(paths_of(request.precision), ", "));

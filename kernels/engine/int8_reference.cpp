@@ -1,7 +1,5 @@
 #include "kernels/engine/int8_reference.h"
 
-#include "kernels/base/sizes.h"
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -11,9 +9,10 @@
 #include <limits>
 #include <stdexcept>
 
-#include "kernels/gemm/gemm.h"
 #include "kernels/base/library_info.h"
+#include "kernels/base/sizes.h"
 #include "kernels/engine/onednn_common.h"
+#include "kernels/gemm/gemm.h"
 
 namespace lowbit::kernels {
 
@@ -51,15 +50,15 @@ Int8Layer quantize_layer(const DenseLayer& dense, int bits, QuantGranularity gra
   Int8Layer layer;
   layer.inputs = dense.inputs;
   layer.outputs = dense.outputs;
-  const QuantParams wp =
-      choose_weight_params(dense.weights, dense.outputs, dense.inputs, bits,
-                           QuantScheme::kSymmetric, granularity);
+  const QuantParams wp = choose_weight_params(dense.weights, dense.outputs, dense.inputs, bits,
+                                              QuantScheme::kSymmetric, granularity);
   layer.weights.resize(dense.weights.size());
   quantize_weights(dense.weights, dense.outputs, dense.inputs, wp, layer.weights);
   // Per tensor is per channel with one scale repeated: the epilogue stays per column.
-  layer.weight_scale = wp.per_channel()
-                           ? wp.scale
-                           : std::vector<float>(static_cast<std::size_t>(dense.outputs), wp.scale.front());
+  layer.weight_scale =
+      wp.per_channel()
+          ? wp.scale
+          : std::vector<float>(static_cast<std::size_t>(dense.outputs), wp.scale.front());
   layer.column_sum.assign(static_cast<std::size_t>(dense.outputs), 0);
   for (int n = 0; n < dense.outputs; ++n) {
     std::int32_t sum = 0;
@@ -126,9 +125,11 @@ Int8Model quantize_int8_model(const Mlp& model, const QuantSpec& spec,
   const int count = spec.calibration_samples > 0
                         ? std::min(calibration.count, spec.calibration_samples)
                         : calibration.count;
-  const std::vector<std::vector<float>> hidden = calibration_hidden_outputs(model, calibration.images, count);
-  q.layers[0].src = calibrate(
-      std::span<const float>(calibration.images, element_count(count, model.inputs())), spec, q.range);
+  const std::vector<std::vector<float>> hidden =
+      calibration_hidden_outputs(model, calibration.images, count);
+  q.layers[0].src =
+      calibrate(std::span<const float>(calibration.images, element_count(count, model.inputs())),
+                spec, q.range);
   for (std::size_t l = 1; l < q.layers.size(); ++l) {
     q.layers[l].src = calibrate(hidden[l - 1], spec, q.range);
   }
@@ -225,7 +226,8 @@ void int8_layer_ref(const Int8Layer& layer, const Int8LayerCall& call) {
       for (int k = 0; k < k_dim; ++k) {
         acc += static_cast<std::int32_t>(x[k]) * static_cast<std::int32_t>(w[k]);
       }
-      int8_store(call, element_count(m, n_dim) + static_cast<std::size_t>(n), static_cast<std::size_t>(n), acc);
+      int8_store(call, element_count(m, n_dim) + static_cast<std::size_t>(n),
+                 static_cast<std::size_t>(n), acc);
     }
   }
 }

@@ -39,8 +39,8 @@ class PingPong {
 // in · Wᵀ for one layer; the chain then adds layer.bias and, on every layer but the last, ReLU —
 // the epilogue every float path shares. A Layer has `int outputs` and a `bias` vector.
 template <class Layer, class Gemm>
-void forward_float_layers(std::span<const Layer> layers, const float* src, int batch,
-                          float* logits, PingPong<float>& scratch, Gemm&& gemm) {
+void forward_float_layers(std::span<const Layer> layers, const float* src, int batch, float* logits,
+                          PingPong<float>& scratch, Gemm&& gemm) {
   std::size_t widest = 0;
   for (const Layer& layer : layers) {
     widest = std::max(widest, static_cast<std::size_t>(layer.outputs));

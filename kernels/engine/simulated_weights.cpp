@@ -8,7 +8,8 @@ namespace {
 
 class SimulatedWeightsEngine final : public InferenceEngine {
  public:
-  explicit SimulatedWeightsEngine(std::unique_ptr<InferenceEngine> inner) : inner_(std::move(inner)) {}
+  explicit SimulatedWeightsEngine(std::unique_ptr<InferenceEngine> inner)
+      : inner_(std::move(inner)) {}
 
   void forward(const float* src, int batch, float* logits) override {
     inner_->forward(src, batch, logits);

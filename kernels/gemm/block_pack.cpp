@@ -24,10 +24,9 @@ constexpr std::size_t kHighBytesPerBlock = kPackBlock / 8;
 
 void check_sizes(int bits, std::size_t n, std::size_t low, std::size_t high) {
   if (low != packed_low_bytes(bits, n)) {
-    throw std::invalid_argument("packed low plane has " + std::to_string(low) +
-                                " bytes; " + std::to_string(n) + " codes of " +
-                                std::to_string(bits) + " bits need " +
-                                std::to_string(packed_low_bytes(bits, n)));
+    throw std::invalid_argument("packed low plane has " + std::to_string(low) + " bytes; " +
+                                std::to_string(n) + " codes of " + std::to_string(bits) +
+                                " bits need " + std::to_string(packed_low_bytes(bits, n)));
   }
   if (bits == 3 && high != packed_high_bytes(bits, n)) {
     throw std::invalid_argument("packed high plane has " + std::to_string(high) + " bytes; " +
@@ -87,8 +86,8 @@ void pack_codes(int bits, std::span<const std::uint8_t> codes, std::span<std::ui
   }
 }
 
-void unpack_codes(int bits, std::span<const std::uint8_t> low,
-                  std::span<const std::uint8_t> high, std::span<std::uint8_t> codes) {
+void unpack_codes(int bits, std::span<const std::uint8_t> low, std::span<const std::uint8_t> high,
+                  std::span<std::uint8_t> codes) {
   check_sizes(bits, codes.size(), low.size(), high.size());
   const int field = low_field_bits(bits);
   const int fields_per_byte = 8 / field;
@@ -99,8 +98,8 @@ void unpack_codes(int bits, std::span<const std::uint8_t> low,
     const std::size_t in_block = i % kPackBlock;
     const std::size_t j = in_block % low_bytes_per_block;  // the byte
     const std::size_t s = in_block / low_bytes_per_block;  // the field within it
-    unsigned c = (low[b * low_bytes_per_block + j] >> (s * static_cast<std::size_t>(field))) &
-                 low_mask;
+    unsigned c =
+        (low[b * low_bytes_per_block + j] >> (s * static_cast<std::size_t>(field))) & low_mask;
     if (bits == 3) {
       c |= ((high[b * kHighBytesPerBlock + in_block / 8] >> (in_block % 8)) & 1u) << 2;
     }

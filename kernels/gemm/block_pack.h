@@ -1,6 +1,6 @@
 #pragma once
-// Bit packing of the sub-8-bit weight codes of the int4 compute path (kernels/quant/block_quant.h), so
-// that each width moves fewer bytes: 4 bits two codes a byte, 2 bits four a byte, 3 bits as a
+// Bit packing of the sub-8-bit weight codes of the int4 compute path (kernels/quant/block_quant.h),
+// so that each width moves fewer bytes: 4 bits two codes a byte, 2 bits four a byte, 3 bits as a
 // 2-bit plane plus a separate plane of high bits, eight a byte.
 //
 // Codes are packed in blocks of kPackBlock = 32 (the width of one AVX2 register of int8
@@ -37,7 +37,7 @@ void pack_codes(int bits, std::span<const std::uint8_t> codes, std::span<std::ui
                 std::span<std::uint8_t> high);
 
 // The inverse: writes codes.size() codes. Same size rules as pack_codes.
-void unpack_codes(int bits, std::span<const std::uint8_t> low,
-                  std::span<const std::uint8_t> high, std::span<std::uint8_t> codes);
+void unpack_codes(int bits, std::span<const std::uint8_t> low, std::span<const std::uint8_t> high,
+                  std::span<std::uint8_t> codes);
 
 }  // namespace lowbit::kernels

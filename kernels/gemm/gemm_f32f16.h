@@ -1,7 +1,7 @@
 #pragma once
 // The fp16 compute path's GEMM: dst = src · Wᵀ with fp32 activations, IEEE half weights stored
-// [out][in] (the layout of kernels/model/mlp.h), products and sums in fp32. Half weights move half the
-// bytes of fp32 ones, which is what a batch-1 layer (a GEMV, bound by memory) gains; the
+// [out][in] (the layout of kernels/model/mlp.h), products and sums in fp32. Half weights move half
+// the bytes of fp32 ones, which is what a batch-1 layer (a GEMV, bound by memory) gains; the
 // arithmetic stays fp32, so only the weights' rounding to half changes the result.
 //
 // Three tiers (docs/architecture.md "Kernel tiers and how a path is chosen"), one ISA per file,

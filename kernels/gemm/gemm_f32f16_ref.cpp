@@ -4,8 +4,8 @@
 // charge every other difference to their fp32 arithmetic (tests/kernels/gemm/test_fp16.cpp).
 #include <cstddef>
 
-#include "kernels/gemm/gemm_f32f16.h"
 #include "kernels/base/half.h"
+#include "kernels/gemm/gemm_f32f16.h"
 
 namespace lowbit::kernels {
 

@@ -1,5 +1,6 @@
-// The int4 path's kernel table (kernels/gemm/gemm_lowbit.h): which tiers exist, what each needs, and
-// how one is chosen or forced. Compiled for baseline x86-64, like every caller of the ISA files.
+// The int4 path's kernel table (kernels/gemm/gemm_lowbit.h): which tiers exist, what each needs,
+// and how one is chosen or forced. Compiled for baseline x86-64, like every caller of the ISA
+// files.
 #include "kernels/gemm/gemm_lowbit.h"
 
 #include "kernels/base/tier_table.h"
@@ -28,7 +29,8 @@ constexpr LowbitKernel kKernels[] = {
      nullptr, nullptr, true},
     {"avx2", "gemm_lowbit_avx2", "avx2", "avx2 f16c", cpu_has_avx2_f16c, gemm_lowbit_avx2,
      gemm_lowbit_x8_avx2, "gemm_lowbit_x8_avx2", true},
-    {"portable", "gemm_lowbit_portable", "sse41", "", always, gemm_lowbit_portable, nullptr, nullptr, false},
+    {"portable", "gemm_lowbit_portable", "sse41", "", always, gemm_lowbit_portable, nullptr,
+     nullptr, false},
     {"ref", "gemm_lowbit_ref", "sse41", "", always, gemm_lowbit_ref, nullptr, nullptr, false},
 };
 

@@ -41,12 +41,12 @@ struct Q8Blocks;
 
 // Packed weights, n × k, as kernels/quant/block_quant.h lays them out.
 struct LowbitWeightsView {
-  int bits = 4;         // 2, 3 or 4
-  int n = 0;            // output features (rows)
-  int k = 0;            // input features, before padding
-  int group_size = 32;  // 32, 64 or 128
-  int groups = 0;       // per row: ceil(k / group_size)
-  const std::uint8_t* low = nullptr;   // row r at low + r · low_stride
+  int bits = 4;                       // 2, 3 or 4
+  int n = 0;                          // output features (rows)
+  int k = 0;                          // input features, before padding
+  int group_size = 32;                // 32, 64 or 128
+  int groups = 0;                     // per row: ceil(k / group_size)
+  const std::uint8_t* low = nullptr;  // row r at low + r · low_stride
   std::size_t low_stride = 0;
   const std::uint8_t* high = nullptr;  // 3 bits only: row r at high + r · high_stride
   std::size_t high_stride = 0;

@@ -7,9 +7,9 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/base/half.h"
 #include "kernels/gemm/block_pack.h"
 #include "kernels/gemm/gemm_lowbit.h"
-#include "kernels/base/half.h"
 
 namespace lowbit::kernels {
 

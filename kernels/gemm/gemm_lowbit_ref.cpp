@@ -4,9 +4,9 @@
 #include <cstddef>
 #include <vector>
 
+#include "kernels/base/half.h"
 #include "kernels/gemm/block_pack.h"
 #include "kernels/gemm/gemm_lowbit.h"
-#include "kernels/base/half.h"
 
 namespace lowbit::kernels {
 
@@ -30,7 +30,8 @@ void gemm_lowbit_ref(const GemmLowbitArgs& args) {
              i < (g + 1) * static_cast<std::size_t>(w.group_size); ++i) {
           dot += static_cast<std::int64_t>(codes[i] - z) * x[i];
         }
-        const float scale = half_to_float(w.scales[n * groups + g]) * args.src.scales[m * groups + g];
+        const float scale =
+            half_to_float(w.scales[n * groups + g]) * args.src.scales[m * groups + g];
         const float part = static_cast<float>(dot) * scale;
         acc = acc + part;
       }

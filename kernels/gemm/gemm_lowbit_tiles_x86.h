@@ -69,7 +69,8 @@ __m256i unpack_block(const std::uint8_t* low, const std::uint8_t* high) {
           _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,  //
                            2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
       const __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32(plane), byte_of_lane);
-      const __m256i bit_of_lane = _mm256_set1_epi64x(static_cast<std::int64_t>(0x8040201008040201ULL));
+      const __m256i bit_of_lane =
+          _mm256_set1_epi64x(static_cast<std::int64_t>(0x8040201008040201ULL));
       const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit_of_lane), bit_of_lane);
       codes = _mm256_or_si256(codes, _mm256_and_si256(set, _mm256_set1_epi8(0x04)));
     }
@@ -150,15 +151,15 @@ void tile(const GemmLowbitArgs& args, int m0, int n0) {
     }
     const __m256i dot = _mm256_sub_epi32(
         reduce8(widened),
-        _mm256_setr_epi32(correction[0], correction[1], correction[2], correction[3],
-                          correction[4], correction[5], correction[6], correction[7]));
-    const __m256 d_w = _mm256_cvtph_ps(_mm_setr_epi16(
-        static_cast<short>(w_scale[0]), static_cast<short>(w_scale[1]),
-        static_cast<short>(w_scale[2]), static_cast<short>(w_scale[3]),
-        static_cast<short>(w_scale[4]), static_cast<short>(w_scale[5]),
-        static_cast<short>(w_scale[6]), static_cast<short>(w_scale[7])));
-    const __m256 d_x = _mm256_setr_ps(x_scale[0], x_scale[1], x_scale[2], x_scale[3],
-                                      x_scale[4], x_scale[5], x_scale[6], x_scale[7]);
+        _mm256_setr_epi32(correction[0], correction[1], correction[2], correction[3], correction[4],
+                          correction[5], correction[6], correction[7]));
+    const __m256 d_w = _mm256_cvtph_ps(
+        _mm_setr_epi16(static_cast<short>(w_scale[0]), static_cast<short>(w_scale[1]),
+                       static_cast<short>(w_scale[2]), static_cast<short>(w_scale[3]),
+                       static_cast<short>(w_scale[4]), static_cast<short>(w_scale[5]),
+                       static_cast<short>(w_scale[6]), static_cast<short>(w_scale[7])));
+    const __m256 d_x = _mm256_setr_ps(x_scale[0], x_scale[1], x_scale[2], x_scale[3], x_scale[4],
+                                      x_scale[5], x_scale[6], x_scale[7]);
     // The pinned steps: s = d_w · d_x, p = float(dot) · s, acc = acc + p.
     const __m256 scale = _mm256_mul_ps(d_w, d_x);
     acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_cvtepi32_ps(dot), scale));

@@ -1,6 +1,6 @@
-// gemm_lowbit on eight interleaved output rows (kernels/gemm/lowbit_x8.h), AVX2 (compiled with -mavx2
-// -mf16c -ffp-contract=off, kernels/isa_flags.cmake; run only where the CPU has avx2 and f16c,
-// kernels/gemm/gemm_lowbit.cpp).
+// gemm_lowbit on eight interleaved output rows (kernels/gemm/lowbit_x8.h), AVX2 (compiled with
+// -mavx2 -mf16c -ffp-contract=off, kernels/isa_flags.cmake; run only where the CPU has avx2 and
+// f16c, kernels/gemm/gemm_lowbit.cpp).
 //
 // For a tile of R activation rows × one block of 8 outputs, per quad of 4 inputs: one vector of
 // codes (lane j: output j's four codes), unpacked once and multiplied with each row's four
@@ -65,8 +65,8 @@ LOWBIT_INLINE __m256i broadcast4(const std::int8_t* x) {
 }
 
 template <int kBits, int q, int R>
-LOWBIT_INLINE void quad_step(const std::uint8_t* chunk, const std::int8_t* const (&x)[R], std::size_t k0,
-               __m256i (&sums)[R]) {
+LOWBIT_INLINE void quad_step(const std::uint8_t* chunk, const std::int8_t* const (&x)[R],
+                             std::size_t k0, __m256i (&sums)[R]) {
   const __m256i u = quad_codes<kBits, q>(chunk);
   for (int r = 0; r < R; ++r) {
     sums[r] = _mm256_add_epi16(sums[r], _mm256_maddubs_epi16(u, broadcast4(x[r] + k0 + 4 * q)));
@@ -74,8 +74,9 @@ LOWBIT_INLINE void quad_step(const std::uint8_t* chunk, const std::int8_t* const
 }
 
 template <int kBits, int R, int... q>
-LOWBIT_INLINE void chunk_steps(const std::uint8_t* chunk, const std::int8_t* const (&x)[R], std::size_t k0,
-                 __m256i (&sums)[R], std::integer_sequence<int, q...>) {
+LOWBIT_INLINE void chunk_steps(const std::uint8_t* chunk, const std::int8_t* const (&x)[R],
+                               std::size_t k0, __m256i (&sums)[R],
+                               std::integer_sequence<int, q...>) {
   (quad_step<kBits, q, R>(chunk, x, k0, sums), ...);
 }
 
@@ -115,14 +116,16 @@ void tile(const GemmLowbitX8Args& args, int m0, int nb) {
       for (int r = 0; r < R; ++r) sums[r] = _mm256_setzero_si256();
       chunk_steps<kBits, R>(codes + chunk * kChunkBytes, x, chunk * kX8Chunk, sums,
                             std::make_integer_sequence<int, kQuads>{});
-      for (int r = 0; r < R; ++r) dot[r] = _mm256_add_epi32(dot[r], _mm256_madd_epi16(sums[r], ones));
+      for (int r = 0; r < R; ++r)
+        dot[r] = _mm256_add_epi32(dot[r], _mm256_madd_epi16(sums[r], ones));
     }
     const std::size_t param = param0 + g * kX8Rows;
-    const __m256i z =
-        zero_points != nullptr
-            ? _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(zero_points + param)))
-            : symmetric_z;
-    const __m256 d_w = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales + param)));
+    const __m256i z = zero_points != nullptr
+                          ? _mm256_cvtepu8_epi32(_mm_loadl_epi64(
+                                reinterpret_cast<const __m128i*>(zero_points + param)))
+                          : symmetric_z;
+    const __m256 d_w =
+        _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales + param)));
     for (int r = 0; r < R; ++r) {
       const __m256i correction = _mm256_mullo_epi32(z, _mm256_set1_epi32(x_sums[x_row[r] + g]));
       const __m256i exact = _mm256_sub_epi32(dot[r], correction);
@@ -134,7 +137,8 @@ void tile(const GemmLowbitX8Args& args, int m0, int nb) {
   const int n0 = nb * kX8Rows;
   const int valid = w.n - n0 < kX8Rows ? w.n - n0 : kX8Rows;
   for (int r = 0; r < R; ++r) {
-    float* out = args.dst + static_cast<std::size_t>(m0 + r) * static_cast<std::size_t>(args.ld_dst) +
+    float* out = args.dst +
+                 static_cast<std::size_t>(m0 + r) * static_cast<std::size_t>(args.ld_dst) +
                  static_cast<std::size_t>(n0);
     if (valid == kX8Rows) {
       _mm256_storeu_ps(out, acc[r]);
@@ -152,7 +156,8 @@ void gemm(const GemmLowbitX8Args& args) {
   const int m = args.src.m;
   for (int nb = 0; nb < args.weights.blocks; ++nb) {
     int m0 = 0;
-    for (; m0 + kTileRows <= m; m0 += kTileRows) tile<kBits, kChunksPerGroup, kTileRows>(args, m0, nb);
+    for (; m0 + kTileRows <= m; m0 += kTileRows)
+      tile<kBits, kChunksPerGroup, kTileRows>(args, m0, nb);
     switch (m - m0) {
       case 3:
         tile<kBits, kChunksPerGroup, 3>(args, m0, nb);

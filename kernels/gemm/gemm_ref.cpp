@@ -1,6 +1,6 @@
-#include "kernels/gemm/gemm.h"
-
 #include <cstddef>
+
+#include "kernels/gemm/gemm.h"
 
 namespace lowbit::kernels {
 

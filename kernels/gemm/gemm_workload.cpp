@@ -6,8 +6,8 @@
 #include <stdexcept>
 
 #include "kernels/base/library_info.h"
-#include "kernels/model/mlp.h"
 #include "kernels/base/random.h"
+#include "kernels/model/mlp.h"
 
 namespace lowbit::kernels {
 
@@ -19,7 +19,8 @@ GemmProblem parse_gemm_problem(const std::string& text) {
     throw std::invalid_argument(fmt::format("\"{}\" is not M,K,N with positive integers", text));
   }
   if (dims.size() != 3) {
-    throw std::invalid_argument(fmt::format("\"{}\" has {} sizes, expected M,K,N", text, dims.size()));
+    throw std::invalid_argument(
+        fmt::format("\"{}\" has {} sizes, expected M,K,N", text, dims.size()));
   }
   return {dims[0], dims[1], dims[2]};
 }
@@ -62,10 +63,12 @@ std::vector<double> gemm_reference_f64(const GemmProblem& p, std::span<const flo
   return c;
 }
 
-GemmKernelChoice select_gemm_kernel(const std::string& precision, int bits, const std::string& kernel) {
+GemmKernelChoice select_gemm_kernel(const std::string& precision, int bits,
+                                    const std::string& kernel) {
   GemmKernelChoice choice;
   if (precision != "fp32" || bits != 32) {
-    choice.skip_reason = fmt::format("the gemm workload has no {} path with {}-bit weights yet", precision, bits);
+    choice.skip_reason =
+        fmt::format("the gemm workload has no {} path with {}-bit weights yet", precision, bits);
     return choice;
   }
   if (kernel == "auto" || kernel == "openblas") {
@@ -75,7 +78,8 @@ GemmKernelChoice select_gemm_kernel(const std::string& precision, int bits, cons
     choice.fn = &sgemm_ref;
     choice.name = "ref/sgemm";
   } else {
-    choice.skip_reason = fmt::format("no gemm path named \"{}\" (known: auto, openblas, ref)", kernel);
+    choice.skip_reason =
+        fmt::format("no gemm path named \"{}\" (known: auto, openblas, ref)", kernel);
   }
   return choice;
 }

@@ -45,7 +45,8 @@ struct GemmKernelChoice {
   std::string name;         // e.g. "openblas/Zen/sgemm"
   std::string skip_reason;  // set when fn is null
 };
-GemmKernelChoice select_gemm_kernel(const std::string& precision, int bits, const std::string& kernel);
+GemmKernelChoice select_gemm_kernel(const std::string& precision, int bits,
+                                    const std::string& kernel);
 
 // Inputs uniform in [−1, 1] from a seed.
 std::vector<float> random_uniform_matrix(std::size_t count, std::uint64_t seed);

@@ -1,8 +1,8 @@
 #pragma once
 // The int4 path's weights re-laid for batched SIMD kernels: eight output rows interleaved
-// (kernels/gemm/gemm_lowbit_x8_avx2.cpp). The row layout of kernels/quant/block_quant.h keeps one output's
-// codes together, so a kernel must sum each output's products across a vector and reduce it
-// horizontally once per group, then gather eight outputs' scales lane by lane: at batch 64 that
+// (kernels/gemm/gemm_lowbit_x8_avx2.cpp). The row layout of kernels/quant/block_quant.h keeps one
+// output's codes together, so a kernel must sum each output's products across a vector and reduce
+// it horizontally once per group, then gather eight outputs' scales lane by lane: at batch 64 that
 // bookkeeping, not the multiplies, is the cost. Here one 32-bit lane holds four consecutive
 // codes of one output, and a vector eight outputs: a vpmaddubsw against four activations
 // broadcast to every lane leaves output j's partial dot in lane j. No reduction, and a group's
@@ -32,17 +32,17 @@ namespace lowbit::kernels {
 
 struct LowbitWeightsView;
 
-inline constexpr int kX8Rows = 8;      // outputs interleaved in one vector
-inline constexpr int kX8Chunk = 32;    // inputs per chunk: 8 quads of 4
+inline constexpr int kX8Rows = 8;    // outputs interleaved in one vector
+inline constexpr int kX8Chunk = 32;  // inputs per chunk: 8 quads of 4
 
 // Plain pointers: the ISA file includes this (see kernels/gemm/gemm_lowbit.h on why).
 struct LowbitX8View {
   int bits = 4;
-  int n = 0;           // outputs, before padding to a multiple of 8
-  int k = 0;           // inputs, before padding
+  int n = 0;  // outputs, before padding to a multiple of 8
+  int k = 0;  // inputs, before padding
   int group_size = 32;
-  int groups = 0;      // per row
-  int blocks = 0;      // ceil(n / 8)
+  int groups = 0;  // per row
+  int blocks = 0;  // ceil(n / 8)
   const std::uint8_t* codes = nullptr;
   const std::uint16_t* scales = nullptr;      // IEEE half
   const std::uint8_t* zero_points = nullptr;  // nullptr: symmetric, z = 2^(bits − 1)

@@ -2,8 +2,8 @@
 // Activations of the int4 compute path in int8 blocks (after llama.cpp's Q8_0): each
 // row is cut into groups of the weights' group size G, and each group gets one fp32 scale
 // d = max|x| / 127 and codes q = round(x / d) ∈ [−127, 127], so x ≈ d · q. Symmetric, because
-// the weights carry the zero point (kernels/quant/block_quant.h) and the integer dot then needs only
-// Σ q per group, stored alongside. The scale stays fp32: it is computed per call, never stored
+// the weights carry the zero point (kernels/quant/block_quant.h) and the integer dot then needs
+// only Σ q per group, stored alongside. The scale stays fp32: it is computed per call, never stored
 // with the model, so rounding it to half would save nothing.
 //
 // One scalar function for every kernel tier: its output is what the tiers must agree on bit
@@ -16,12 +16,12 @@ namespace lowbit::kernels {
 
 struct Q8Blocks {
   int rows = 0;
-  int cols = 0;        // before padding
-  int group_size = 0;  // 32, 64 or 128
-  int groups = 0;      // ceil(cols / group_size)
-  std::vector<std::int8_t> codes;   // rows × groups · group_size; 0 past cols
-  std::vector<float> scales;        // rows × groups
-  std::vector<std::int32_t> sums;   // rows × groups
+  int cols = 0;                    // before padding
+  int group_size = 0;              // 32, 64 or 128
+  int groups = 0;                  // ceil(cols / group_size)
+  std::vector<std::int8_t> codes;  // rows × groups · group_size; 0 past cols
+  std::vector<float> scales;       // rows × groups
+  std::vector<std::int32_t> sums;  // rows × groups
 
   std::size_t ld_codes() const {
     return static_cast<std::size_t>(groups) * static_cast<std::size_t>(group_size);

@@ -63,7 +63,8 @@ void quantize_q8_rows_avx2(const float* src, int rows, int cols, int ld_src, Q8B
         v = _mm256_sub_ps(_mm256_add_ps(v, magic), magic);
         const __m256i codes = _mm256_cvttps_epi32(v);
         vsum = _mm256_add_epi32(vsum, codes);
-        const __m128i c16 = _mm_packs_epi32(_mm256_castsi256_si128(codes), _mm256_extracti128_si256(codes, 1));
+        const __m128i c16 =
+            _mm_packs_epi32(_mm256_castsi256_si128(codes), _mm256_extracti128_si256(codes, 1));
         _mm_storel_epi64(reinterpret_cast<__m128i*>(q + k), _mm_packs_epi16(c16, c16));
       }
       alignas(32) std::int32_t partial[8];

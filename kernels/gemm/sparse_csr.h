@@ -1,8 +1,9 @@
 #pragma once
 // The sparse compute path's matrix product: dst = src · Wᵀ where W (out × in, the layout of
-// kernels/model/mlp.h) is stored in CSR — per row, the nonzero values and their int32 column indices,
-// and row_ptr[o] .. row_ptr[o+1] delimiting row o. A pruned layer stores and multiplies only its
-// nonzeros, so at high sparsity it moves and computes a fraction of what the dense GEMM does.
+// kernels/model/mlp.h) is stored in CSR — per row, the nonzero values and their int32 column
+// indices, and row_ptr[o] .. row_ptr[o+1] delimiting row o. A pruned layer stores and multiplies
+// only its nonzeros, so at high sparsity it moves and computes a fraction of what the dense GEMM
+// does.
 //
 // Tiers (docs/architecture.md "Kernel tiers and how a path is chosen"), one ISA per file, each
 // compiled with its own -m flags (isa_flags.cmake):

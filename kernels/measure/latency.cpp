@@ -135,8 +135,8 @@ std::vector<LatencyStats> measure_latency(std::vector<TimedCase>& cases,
   for (std::size_t i = 0; i < cases.size(); ++i) states[i].timed = &cases[i];
   for (int rep = 0; rep < settings.repetitions; ++rep) {
     for (CaseState& state : states) {
-      auto* b = benchmark::RegisterBenchmark(state.timed->name.c_str(),
-                                             [&state](benchmark::State& st) { run_case(st, state); });
+      auto* b = benchmark::RegisterBenchmark(
+          state.timed->name.c_str(), [&state](benchmark::State& st) { run_case(st, state); });
       b->UseManualTime()->Unit(benchmark::kMicrosecond)->MinTime(settings.min_time_ms / 1e3);
       if (rep == 0 && settings.warmup_ms > 0) b->MinWarmUpTime(settings.warmup_ms / 1e3);
     }

@@ -32,9 +32,9 @@ struct LatencySettings {
 };
 
 struct TimedCase {
-  std::string name;   // Google Benchmark name, e.g. "mlp_784_128_10/fp32/batch:64"
+  std::string name;  // Google Benchmark name, e.g. "mlp_784_128_10/fp32/batch:64"
   int batch = 1;
-  int threads = 1;    // set on the timing thread before every repetition
+  int threads = 1;            // set on the timing thread before every repetition
   double ops_per_call = 0;    // multiply-adds × 2 the variant really computes
   double bytes_per_call = 0;  // weights + inputs read + outputs written, each once
   // Runs the kernel once on input slot `slot` in [0, slots).
@@ -47,15 +47,15 @@ struct LatencyStats {
   int batch = 1;
   int threads = 1;
   int repetitions = 0;
-  std::int64_t iterations = 0;          // calls per repetition (the last repetition's)
-  std::vector<double> samples_us;       // one per repetition
-  std::vector<double> cpu_samples_us;   // CPU time per call, per repetition
+  std::int64_t iterations = 0;         // calls per repetition (the last repetition's)
+  std::vector<double> samples_us;      // one per repetition
+  std::vector<double> cpu_samples_us;  // CPU time per call, per repetition
   double median_us = 0, mean_us = 0, stddev_us = 0, min_us = 0, cv = 0;
-  double p90_us = 0, p99_us = 0;        // over individual calls
-  double throughput_per_s = 0;          // images (or rows) per second at the median
-  double gops = 0;                      // ops_per_call / median, in G op/s
-  double arithmetic_intensity = 0;      // ops per byte moved
-  bool noisy = false;                   // cv > kNoisyCv
+  double p90_us = 0, p99_us = 0;    // over individual calls
+  double throughput_per_s = 0;      // images (or rows) per second at the median
+  double gops = 0;                  // ops_per_call / median, in G op/s
+  double arithmetic_intensity = 0;  // ops per byte moved
+  bool noisy = false;               // cv > kNoisyCv
 };
 
 inline constexpr double kNoisyCv = 0.05;

@@ -1,8 +1,8 @@
-// AVX-512 throughput loops behind kernels/measure/peak.h. Compiled with -mavx512f -mavx512bw -mavx512vl
-// -mavx512dq (oneDNN's avx512_core; kernels/isa_flags.cmake), and every loop needs a CPU with
-// those; the VNNI and BF16 loops need avx512vnni or avx512bf16 too. Their instructions are in asm
-// only, so the compiler cannot emit one into the other loops. See peak_avx2.cpp for why each loop
-// is asm.
+// AVX-512 throughput loops behind kernels/measure/peak.h. Compiled with -mavx512f -mavx512bw
+// -mavx512vl -mavx512dq (oneDNN's avx512_core; kernels/isa_flags.cmake), and every loop needs a CPU
+// with those; the VNNI and BF16 loops need avx512vnni or avx512bf16 too. Their instructions are in
+// asm only, so the compiler cannot emit one into the other loops. See peak_avx2.cpp for why each
+// loop is asm.
 //
 // 16 independent zmm accumulators throughout: the deepest of these instructions has 6 cycles
 // latency at 2 per cycle (Sapphire Rapids vdpbf16ps), so 12 chains must be in flight; "v"

@@ -1,6 +1,6 @@
 #pragma once
-// The per-ISA throughput loops behind kernels/measure/peak.h, one file per ISA, each compiled with its own
-// -m flags (kernels/isa_flags.cmake). Calling one on a CPU without its ISA is an illegal
+// The per-ISA throughput loops behind kernels/measure/peak.h, one file per ISA, each compiled with
+// its own -m flags (kernels/isa_flags.cmake). Calling one on a CPU without its ISA is an illegal
 // instruction: go through peak_loops(), whose entries check the CPU first.
 //
 // Each loop runs `iterations` times with every input equal to 1 and returns the sum of its

@@ -57,8 +57,9 @@ ImageSet ImageSet::slice(int first, int n) const {
   out.rows = rows;
   out.cols = cols;
   const auto f = static_cast<std::size_t>(features());
-  out.pixels.assign(pixels.begin() + static_cast<std::ptrdiff_t>(f * static_cast<std::size_t>(first)),
-                    pixels.begin() + static_cast<std::ptrdiff_t>(f * static_cast<std::size_t>(first + n)));
+  out.pixels.assign(
+      pixels.begin() + static_cast<std::ptrdiff_t>(f * static_cast<std::size_t>(first)),
+      pixels.begin() + static_cast<std::ptrdiff_t>(f * static_cast<std::size_t>(first + n)));
   out.labels.assign(labels.begin() + first, labels.begin() + first + n);
   return out;
 }
@@ -67,13 +68,13 @@ std::filesystem::path default_fashion_mnist_dir() { return "/usr/share/datasets/
 
 LabeledData load_fashion_mnist(const std::filesystem::path& dir) {
   std::unique_ptr<XXH3_state_t, XXH_errorcode (*)(XXH3_state_t*)> hasher(XXH3_createState(),
-                                                                          XXH3_freeState);
+                                                                         XXH3_freeState);
   XXH3_64bits_reset(hasher.get());
   LabeledData data;
   data.train = load_pair(dir / "train-images-idx3-ubyte.gz", dir / "train-labels-idx1-ubyte.gz",
                          hasher.get());
-  data.test = load_pair(dir / "t10k-images-idx3-ubyte.gz", dir / "t10k-labels-idx1-ubyte.gz",
-                        hasher.get());
+  data.test =
+      load_pair(dir / "t10k-images-idx3-ubyte.gz", dir / "t10k-labels-idx1-ubyte.gz", hasher.get());
   if (data.train.rows != data.test.rows || data.train.cols != data.test.cols) {
     throw DataError(fmt::format("{}: train images are {}x{} but test images are {}x{}",
                                 dir.string(), data.train.rows, data.train.cols, data.test.rows,

@@ -1,8 +1,7 @@
 #include "kernels/model/idx_reader.h"
 
-#include <zlib.h>
-
 #include <fmt/format.h>
+#include <zlib.h>
 
 #include <cerrno>
 #include <cstring>
@@ -25,8 +24,8 @@ constexpr std::uint8_t kIdxTypeUnsignedByte = 0x08;
 IdxArray parse_idx(std::span<const std::uint8_t> bytes, std::uint32_t expected_magic,
                    const std::string& name) {
   if (bytes.size() < kHeaderWordBytes) {
-    throw DataError(fmt::format("{}: truncated: {} bytes, too short for an IDX header", name,
-                                bytes.size()));
+    throw DataError(
+        fmt::format("{}: truncated: {} bytes, too short for an IDX header", name, bytes.size()));
   }
   const std::uint32_t magic = read_be32(bytes, 0);
   // The magic includes the type byte: check it first, so an IDX file of
@@ -41,8 +40,8 @@ IdxArray parse_idx(std::span<const std::uint8_t> bytes, std::uint32_t expected_m
   const std::size_t rank = bytes[3];
   const std::size_t header_bytes = kHeaderWordBytes * (1 + rank);
   if (bytes.size() < header_bytes) {
-    throw DataError(fmt::format("{}: truncated: {} bytes, header needs {}", name, bytes.size(),
-                                header_bytes));
+    throw DataError(
+        fmt::format("{}: truncated: {} bytes, header needs {}", name, bytes.size(), header_bytes));
   }
   IdxArray array;
   std::uint64_t elements = 1;
@@ -54,12 +53,12 @@ IdxArray parse_idx(std::span<const std::uint8_t> bytes, std::uint32_t expected_m
   }
   const std::uint64_t payload = bytes.size() - header_bytes;
   if (payload < elements) {
-    throw DataError(fmt::format("{}: truncated: {} data bytes, dimensions need {}", name, payload,
-                                elements));
+    throw DataError(
+        fmt::format("{}: truncated: {} data bytes, dimensions need {}", name, payload, elements));
   }
   if (payload > elements) {
-    throw DataError(fmt::format("{}: {} unexpected bytes after the data", name,
-                                payload - elements));
+    throw DataError(
+        fmt::format("{}: {} unexpected bytes after the data", name, payload - elements));
   }
   array.data.assign(bytes.begin() + static_cast<std::ptrdiff_t>(header_bytes), bytes.end());
   return array;

@@ -57,7 +57,8 @@ std::vector<int> parse_size_list(const std::string& text) {
     int value = 0;
     auto [next, ec] = std::from_chars(p, end, value);
     if (ec != std::errc() || (next != end && *next != ',')) {
-      throw std::invalid_argument(fmt::format("\"{}\" is not a comma-separated list of sizes", text));
+      throw std::invalid_argument(
+          fmt::format("\"{}\" is not a comma-separated list of sizes", text));
     }
     sizes.push_back(value);
     p = next == end ? end : next + 1;
@@ -67,7 +68,8 @@ std::vector<int> parse_size_list(const std::string& text) {
   }
   if (sizes.empty()) throw std::invalid_argument("the list is empty");
   for (int size : sizes) {
-    if (size < 1) throw std::invalid_argument(fmt::format("size {} in \"{}\" must be ≥ 1", size, text));
+    if (size < 1)
+      throw std::invalid_argument(fmt::format("size {} in \"{}\" must be ≥ 1", size, text));
   }
   return sizes;
 }

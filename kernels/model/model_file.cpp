@@ -32,13 +32,22 @@ std::vector<TensorView> tensors_of(const ModelArtifact& a) {
   std::vector<TensorView> out;
   for (std::size_t l = 0; l < a.model.layers.size(); ++l) {
     const DenseLayer& layer = a.model.layers[l];
-    out.push_back({fmt::format("layers.{}.weight", l), "f32", {layer.outputs, layer.inputs},
-                   layer.weights.data(), layer.weights.size() * sizeof(float)});
-    out.push_back({fmt::format("layers.{}.bias", l), "f32", {layer.outputs}, layer.bias.data(),
+    out.push_back({fmt::format("layers.{}.weight", l),
+                   "f32",
+                   {layer.outputs, layer.inputs},
+                   layer.weights.data(),
+                   layer.weights.size() * sizeof(float)});
+    out.push_back({fmt::format("layers.{}.bias", l),
+                   "f32",
+                   {layer.outputs},
+                   layer.bias.data(),
                    layer.bias.size() * sizeof(float)});
   }
-  out.push_back({"test_predictions", "u8", {static_cast<std::int64_t>(a.test_predictions.size())},
-                 a.test_predictions.data(), a.test_predictions.size()});
+  out.push_back({"test_predictions",
+                 "u8",
+                 {static_cast<std::int64_t>(a.test_predictions.size())},
+                 a.test_predictions.data(),
+                 a.test_predictions.size()});
   return out;
 }
 
@@ -54,7 +63,10 @@ std::vector<std::uint8_t> serialize_model(const ModelArtifact& a) {
   nlohmann::json table = nlohmann::json::array();
   std::size_t offset = 0;
   for (const TensorView& t : tensors) {
-    table.push_back({{"name", t.name}, {"dtype", t.dtype}, {"shape", t.shape}, {"offset", offset},
+    table.push_back({{"name", t.name},
+                     {"dtype", t.dtype},
+                     {"shape", t.shape},
+                     {"offset", offset},
                      {"bytes", t.bytes}});
     offset = align_up(offset + t.bytes);
   }
@@ -62,7 +74,8 @@ std::vector<std::uint8_t> serialize_model(const ModelArtifact& a) {
       {"format", "lowbit-model"},
       {"format_version", kModelFormatVersion},
       {"layers", a.model.layer_sizes()},
-      {"normalization", {{"mean", a.model.normalization.mean}, {"stddev", a.model.normalization.stddev}}},
+      {"normalization",
+       {{"mean", a.model.normalization.mean}, {"stddev", a.model.normalization.stddev}}},
       {"training", a.training},
       {"data_hash", a.data_hash},
       {"accuracy", {{"test_top1", a.test_top1}, {"validation_top1", a.validation_top1}}},
@@ -86,7 +99,8 @@ namespace {
 
 // Throws nlohmann exceptions on a header of the wrong shape; the public
 // deserialize_model turns them into ModelFileError.
-ModelArtifact deserialize_model_unchecked(std::span<const std::uint8_t> bytes, const std::string& name) {
+ModelArtifact deserialize_model_unchecked(std::span<const std::uint8_t> bytes,
+                                          const std::string& name) {
   if (bytes.size() < kPreambleBytes || std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0) {
     throw ModelFileError(fmt::format("{}: not a lowbit model file (bad magic)", name));
   }
@@ -97,8 +111,9 @@ ModelArtifact deserialize_model_unchecked(std::span<const std::uint8_t> bytes, c
   }
   nlohmann::json header;
   try {
-    header = nlohmann::json::parse(bytes.begin() + kPreambleBytes,
-                                   bytes.begin() + static_cast<std::ptrdiff_t>(kPreambleBytes + header_length));
+    header = nlohmann::json::parse(
+        bytes.begin() + kPreambleBytes,
+        bytes.begin() + static_cast<std::ptrdiff_t>(kPreambleBytes + header_length));
   } catch (const nlohmann::json::exception& e) {
     throw ModelFileError(fmt::format("{}: header is not JSON: {}", name, e.what()));
   }
@@ -127,16 +142,20 @@ ModelArtifact deserialize_model_unchecked(std::span<const std::uint8_t> bytes, c
   const nlohmann::json& table = require(header, "tensors", name);
   auto tensor_bytes = [&](std::size_t index, const std::string& expect_name,
                           std::size_t expect_bytes) -> std::span<const std::uint8_t> {
-    if (index >= table.size()) throw ModelFileError(fmt::format("{}: missing tensor {}", name, expect_name));
+    if (index >= table.size())
+      throw ModelFileError(fmt::format("{}: missing tensor {}", name, expect_name));
     const nlohmann::json& t = table[index];
-    if (t.at("name").get<std::string>() != expect_name || t.at("bytes").get<std::size_t>() != expect_bytes) {
-      throw ModelFileError(fmt::format("{}: tensor {} does not match the layer sizes", name, expect_name));
+    if (t.at("name").get<std::string>() != expect_name ||
+        t.at("bytes").get<std::size_t>() != expect_bytes) {
+      throw ModelFileError(
+          fmt::format("{}: tensor {} does not match the layer sizes", name, expect_name));
     }
     // Compare before adding: a huge offset must not wrap around.
     const std::size_t offset = t.at("offset").get<std::size_t>();
     if (payload_start > bytes.size() || offset > bytes.size() - payload_start ||
         expect_bytes > bytes.size() - payload_start - offset) {
-      throw ModelFileError(fmt::format("{}: truncated: tensor {} runs past the end", name, expect_name));
+      throw ModelFileError(
+          fmt::format("{}: truncated: tensor {} runs past the end", name, expect_name));
     }
     return bytes.subspan(payload_start + offset, expect_bytes);
   };
@@ -145,15 +164,19 @@ ModelArtifact deserialize_model_unchecked(std::span<const std::uint8_t> bytes, c
     DenseLayer layer;
     layer.inputs = sizes[l];
     layer.outputs = sizes[l + 1];
-    layer.weights.resize(static_cast<std::size_t>(layer.inputs) * static_cast<std::size_t>(layer.outputs));
+    layer.weights.resize(static_cast<std::size_t>(layer.inputs) *
+                         static_cast<std::size_t>(layer.outputs));
     layer.bias.resize(static_cast<std::size_t>(layer.outputs));
-    auto w = tensor_bytes(index++, fmt::format("layers.{}.weight", l), layer.weights.size() * sizeof(float));
+    auto w = tensor_bytes(index++, fmt::format("layers.{}.weight", l),
+                          layer.weights.size() * sizeof(float));
     std::memcpy(layer.weights.data(), w.data(), w.size());
-    auto b = tensor_bytes(index++, fmt::format("layers.{}.bias", l), layer.bias.size() * sizeof(float));
+    auto b =
+        tensor_bytes(index++, fmt::format("layers.{}.bias", l), layer.bias.size() * sizeof(float));
     std::memcpy(layer.bias.data(), b.data(), b.size());
     a.model.layers.push_back(std::move(layer));
   }
-  if (index >= table.size()) throw ModelFileError(fmt::format("{}: missing test_predictions", name));
+  if (index >= table.size())
+    throw ModelFileError(fmt::format("{}: missing test_predictions", name));
   const std::size_t prediction_count = table[index].at("bytes").get<std::size_t>();
   auto p = tensor_bytes(index, "test_predictions", prediction_count);
   a.test_predictions.assign(p.begin(), p.end());

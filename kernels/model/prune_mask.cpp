@@ -1,11 +1,11 @@
 #include "kernels/model/prune_mask.h"
 
-#include "kernels/base/sizes.h"
-
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <stdexcept>
+
+#include "kernels/base/sizes.h"
 
 namespace lowbit::kernels {
 

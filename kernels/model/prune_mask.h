@@ -1,7 +1,8 @@
 #pragma once
 // A pruning mask: which weights of an Mlp stay and which are held at zero. Kept apart from the
-// methods that choose it (kernels/prune/prune.h) because training needs only this: fine-tuning with a
-// fixed mask (kernels/train/train.h) zeroes the masked weights and their Adam state after every step.
+// methods that choose it (kernels/prune/prune.h) because training needs only this: fine-tuning with
+// a fixed mask (kernels/train/train.h) zeroes the masked weights and their Adam state after every
+// step.
 //
 // Structured pruning also records which hidden neurons survive, because its result is not a
 // masked model but a smaller dense one (remove_pruned_neurons): the rows of the removed neurons

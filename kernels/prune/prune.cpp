@@ -1,7 +1,5 @@
 #include "kernels/prune/prune.h"
 
-#include "kernels/base/sizes.h"
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -10,6 +8,8 @@
 #include <limits>
 #include <numeric>
 #include <stdexcept>
+
+#include "kernels/base/sizes.h"
 
 namespace lowbit::kernels {
 

@@ -17,8 +17,8 @@
 
 #include "kernels/model/dataset.h"
 #include "kernels/model/mlp.h"
-#include "kernels/prune/prune.h"
 #include "kernels/model/prune_mask.h"
+#include "kernels/prune/prune.h"
 #include "kernels/train/train.h"
 
 namespace lowbit::kernels {

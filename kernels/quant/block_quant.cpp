@@ -31,16 +31,17 @@ std::size_t BlockQuantMatrix::high_bytes_per_row() const {
 }
 
 GroupParams BlockQuantMatrix::group(int row, int g) const {
-  const std::size_t at = static_cast<std::size_t>(row) * static_cast<std::size_t>(groups_per_row()) +
-                         static_cast<std::size_t>(g);
+  const std::size_t at =
+      static_cast<std::size_t>(row) * static_cast<std::size_t>(groups_per_row()) +
+      static_cast<std::size_t>(g);
   const auto z = zero_points.empty() ? static_cast<std::uint8_t>(symmetric_zero_point(spec.bits))
                                      : zero_points[at];
   return {scales[at], z};
 }
 
 std::int64_t BlockQuantMatrix::bytes() const {
-  return static_cast<std::int64_t>(low.size() + high.size() + scales.size() * sizeof(std::uint16_t) +
-                                   zero_points.size());
+  return static_cast<std::int64_t>(low.size() + high.size() +
+                                   scales.size() * sizeof(std::uint16_t) + zero_points.size());
 }
 
 BlockQuantMatrix quantize_block_matrix(std::span<const float> weights, int rows, int cols,
@@ -81,10 +82,10 @@ BlockQuantMatrix quantize_block_matrix(std::span<const float> weights, int rows,
     for (int g = 0; g < groups; ++g) {
       const std::size_t first = static_cast<std::size_t>(g) * group_size;
       const std::size_t real = std::min(group_size, static_cast<std::size_t>(cols) - first);
-      const GroupParams p = quantize_group(
-          row.subspan(first, real), spec.bits, spec.scheme, spec.search,
-          std::span(codes).subspan(first, real),
-          importance.empty() ? importance : importance.subspan(first, real));
+      const GroupParams p =
+          quantize_group(row.subspan(first, real), spec.bits, spec.scheme, spec.search,
+                         std::span(codes).subspan(first, real),
+                         importance.empty() ? importance : importance.subspan(first, real));
       for (std::size_t i = first + real; i < first + group_size; ++i) codes[i] = p.zero_point;
       const std::size_t at = static_cast<std::size_t>(r) * static_cast<std::size_t>(groups) +
                              static_cast<std::size_t>(g);
@@ -112,8 +113,8 @@ BlockQuantMatrix pack_block_matrix(int rows, int cols, const BlockQuantSpec& spe
   const auto padded = static_cast<std::size_t>(m.padded_cols());
   if (rows < 1 || cols < 1 || codes.size() != static_cast<std::size_t>(rows) * padded ||
       params.size() != static_cast<std::size_t>(rows) * groups) {
-    throw std::invalid_argument("pack_block_matrix: sizes do not match " + std::to_string(rows) + " × " +
-                                std::to_string(cols));
+    throw std::invalid_argument("pack_block_matrix: sizes do not match " + std::to_string(rows) +
+                                " × " + std::to_string(cols));
   }
   const bool symmetric = spec.scheme == QuantScheme::kSymmetric;
   m.low.resize(static_cast<std::size_t>(rows) * m.low_bytes_per_row());
@@ -145,7 +146,8 @@ std::vector<float> dequantize_block_matrix(const BlockQuantMatrix& m) {
                                            m.high_bytes_per_row()),
                  codes);
     for (std::size_t c = 0; c < cols; ++c) {
-      const GroupParams p = m.group(r, static_cast<int>(c / static_cast<std::size_t>(m.spec.group_size)));
+      const GroupParams p =
+          m.group(r, static_cast<int>(c / static_cast<std::size_t>(m.spec.group_size)));
       out[static_cast<std::size_t>(r) * cols + c] = dequantize_code(codes[c], p);
     }
   }

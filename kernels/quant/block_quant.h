@@ -90,10 +90,10 @@ struct BlockQuantMatrix {
   int rows = 0;
   int cols = 0;
   BlockQuantSpec spec;
-  std::vector<std::uint8_t> low;           // rows × low_bytes_per_row()
-  std::vector<std::uint8_t> high;          // rows × high_bytes_per_row(); 3 bits only
-  std::vector<std::uint16_t> scales;       // rows × groups_per_row(), IEEE half
-  std::vector<std::uint8_t> zero_points;   // rows × groups_per_row(); empty when symmetric
+  std::vector<std::uint8_t> low;          // rows × low_bytes_per_row()
+  std::vector<std::uint8_t> high;         // rows × high_bytes_per_row(); 3 bits only
+  std::vector<std::uint16_t> scales;      // rows × groups_per_row(), IEEE half
+  std::vector<std::uint8_t> zero_points;  // rows × groups_per_row(); empty when symmetric
 
   int groups_per_row() const { return (cols + spec.group_size - 1) / spec.group_size; }
   int padded_cols() const { return groups_per_row() * spec.group_size; }

@@ -7,8 +7,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "kernels/quant/block_quant.h"
 #include "kernels/base/half.h"
+#include "kernels/quant/block_quant.h"
 
 namespace lowbit::kernels {
 
@@ -26,7 +26,8 @@ float round_half_even(float v) {
 }
 
 std::uint16_t to_half_clamped(double d) {
-  const double clamped = std::clamp(d, -static_cast<double>(kHalfMax), static_cast<double>(kHalfMax));
+  const double clamped =
+      std::clamp(d, -static_cast<double>(kHalfMax), static_cast<double>(kHalfMax));
   return float_to_half(static_cast<float>(clamped));
 }
 
@@ -97,7 +98,8 @@ class GroupSearch {
     const double d = (n * sux - su * sx) / det;
     const double m = (sx - d * su) / n;
     if (!(d > 0.0)) return;
-    const int z = static_cast<int>(std::lround(std::clamp(-m / d, 0.0, static_cast<double>(qmax_))));
+    const int z =
+        static_cast<int>(std::lround(std::clamp(-m / d, 0.0, static_cast<double>(qmax_))));
     // The scale of that z for the current codes, then encode.
     double num = 0.0;
     double den = 0.0;
@@ -177,8 +179,7 @@ void try_range(GroupSearch& search, double lo, double hi, int qmax) {
   search.try_scale(d, static_cast<int>(std::lround(-lo / d)));
 }
 
-void search_asymmetric(GroupSearch& search, std::span<const float> x, int bits,
-                       ScaleSearch mode) {
+void search_asymmetric(GroupSearch& search, std::span<const float> x, int bits, ScaleSearch mode) {
   const int qmax = (1 << bits) - 1;
   double lo = 0.0;
   double hi = 0.0;
@@ -269,7 +270,8 @@ GroupParams quantize_group(std::span<const float> x, int bits, QuantScheme schem
   }
   const bool symmetric = scheme == QuantScheme::kSymmetric;
   if (all_zero) {  // scale 0 and every code z: exactly zero, whatever the scheme
-    const GroupParams zero{0, static_cast<std::uint8_t>(symmetric ? symmetric_zero_point(bits) : 0)};
+    const GroupParams zero{0,
+                           static_cast<std::uint8_t>(symmetric ? symmetric_zero_point(bits) : 0)};
     std::fill(codes.begin(), codes.end(), zero.zero_point);
     return zero;
   }

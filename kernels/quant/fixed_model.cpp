@@ -1,7 +1,5 @@
 #include "kernels/quant/fixed_model.h"
 
-#include "kernels/base/sizes.h"
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -11,6 +9,7 @@
 #include <span>
 #include <stdexcept>
 
+#include "kernels/base/sizes.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/gemm/gemm_u8s8.h"
 #include "kernels/gemm/requantize.h"
@@ -70,9 +69,8 @@ FixedLayer quantize_layer(const DenseLayer& layer, int bits, QuantGranularity gr
   q.outputs = layer.outputs;
   q.src_scale = src.scale;
   q.src_zero_point = src.zero_point;
-  const QuantParams wp =
-      choose_weight_params(layer.weights, layer.outputs, layer.inputs, bits,
-                           QuantScheme::kSymmetric, granularity);
+  const QuantParams wp = choose_weight_params(layer.weights, layer.outputs, layer.inputs, bits,
+                                              QuantScheme::kSymmetric, granularity);
   q.weights.resize(layer.weights.size());
   quantize_weights(layer.weights, layer.outputs, layer.inputs, wp, q.weights);
   q.weight_scale.resize(static_cast<std::size_t>(layer.outputs));
@@ -133,13 +131,14 @@ FixedModel quantize_fixed_model(const Mlp& model, const QuantSpec& spec,
   const int count = spec.calibration_samples > 0
                         ? std::min(calibration.count, spec.calibration_samples)
                         : calibration.count;
-  const std::vector<std::vector<float>> hidden = calibration_hidden_outputs(model, calibration.images, count);
+  const std::vector<std::vector<float>> hidden =
+      calibration_hidden_outputs(model, calibration.images, count);
 
   FixedModel fixed;
   fixed.bits = spec.bits;
   // The input's parameters come from the normalized images themselves.
-  ActivationParams src =
-      calibrate(std::span<const float>(calibration.images, element_count(count, model.inputs())), spec);
+  ActivationParams src = calibrate(
+      std::span<const float>(calibration.images, element_count(count, model.inputs())), spec);
   for (std::size_t l = 0; l < model.layers.size(); ++l) {
     FixedLayer q = quantize_layer(model.layers[l], spec.bits, spec.granularity, src);
     if (l + 1 < model.layers.size()) {

@@ -1,13 +1,13 @@
 #include "kernels/quant/int4_calibration.h"
 
-#include "kernels/base/half.h"
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <span>
 #include <stdexcept>
 #include <string>
+
+#include "kernels/base/half.h"
 
 namespace lowbit::kernels {
 
@@ -69,14 +69,16 @@ LayerInputStats stats_of(const float* values, int count, int width) {
 
 }  // namespace
 
-std::vector<LayerInputStats> layer_input_stats(const Mlp& model, const CalibrationSet& calibration) {
+std::vector<LayerInputStats> layer_input_stats(const Mlp& model,
+                                               const CalibrationSet& calibration) {
   if (calibration.count < 1 || calibration.images == nullptr) {
     throw std::invalid_argument("int4 calibration: no calibration images");
   }
   if (model.layers.empty() || calibration.features != model.layers.front().inputs) {
-    throw std::invalid_argument("int4 calibration: images have " + std::to_string(calibration.features) +
-                                " features, the model takes " +
-                                std::to_string(model.layers.empty() ? 0 : model.layers.front().inputs));
+    throw std::invalid_argument(
+        "int4 calibration: images have " + std::to_string(calibration.features) +
+        " features, the model takes " +
+        std::to_string(model.layers.empty() ? 0 : model.layers.front().inputs));
   }
   const std::vector<std::vector<float>> hidden =
       calibration_hidden_outputs(model, calibration.images, calibration.count);
@@ -159,8 +161,8 @@ BlockQuantMatrix gptq_quantize(const std::vector<float>& weights, int rows, int 
   const auto n = static_cast<std::size_t>(cols);
   const auto r_count = static_cast<std::size_t>(rows);
   if (stats.second_moment.size() != n * n || weights.size() != r_count * n) {
-    throw std::invalid_argument("gptq_quantize: statistics or weights do not match " + std::to_string(rows) +
-                                " × " + std::to_string(cols));
+    throw std::invalid_argument("gptq_quantize: statistics or weights do not match " +
+                                std::to_string(rows) + " × " + std::to_string(cols));
   }
   const std::vector<double> u = inverse_cholesky_upper(stats.second_moment, n);
   if (u.empty()) {
@@ -183,10 +185,11 @@ BlockQuantMatrix gptq_quantize(const std::vector<float>& weights, int rows, int 
         // A pruned weight will take the zero code whatever it became: search without it.
         x[i] = weights[r * n + first + i] == 0.0f ? 0.0f : static_cast<float>(w[r * n + first + i]);
       }
-      params[r * groups + g] = quantize_group(std::span(x).first(real), spec.bits, spec.scheme, spec.search,
-                                              std::span(scratch).first(real),
+      params[r * groups + g] = quantize_group(std::span(x).first(real), spec.bits, spec.scheme,
+                                              spec.search, std::span(scratch).first(real),
                                               std::span(stats.importance).subspan(first, real));
-      for (std::size_t i = real; i < group; ++i) codes[r * padded + first + i] = params[r * groups + g].zero_point;
+      for (std::size_t i = real; i < group; ++i)
+        codes[r * padded + first + i] = params[r * groups + g].zero_point;
     }
     for (std::size_t k = first; k < first + real; ++k) {
       const double pivot = u[k * n + k];
@@ -208,8 +211,9 @@ BlockQuantMatrix gptq_quantize(const std::vector<float>& weights, int rows, int 
   return pack_block_matrix(rows, cols, spec, codes, params);
 }
 
-std::vector<float> corrected_bias(const std::vector<float>& weights, const BlockQuantMatrix& quantized,
-                                  const std::vector<float>& bias, const std::vector<double>& mean) {
+std::vector<float> corrected_bias(const std::vector<float>& weights,
+                                  const BlockQuantMatrix& quantized, const std::vector<float>& bias,
+                                  const std::vector<double>& mean) {
   const std::vector<float> w_hat = dequantize_block_matrix(quantized);
   const auto cols = static_cast<std::size_t>(quantized.cols);
   std::vector<float> out(bias);

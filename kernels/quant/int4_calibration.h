@@ -14,8 +14,8 @@
 
 #include <vector>
 
-#include "kernels/quant/block_quant.h"
 #include "kernels/model/mlp.h"
+#include "kernels/quant/block_quant.h"
 #include "kernels/quant/quantize.h"
 
 namespace lowbit::kernels {
@@ -45,7 +45,8 @@ BlockQuantMatrix gptq_quantize(const std::vector<float>& weights, int rows, int 
 
 // bias + (W − Ŵ) · mean: the bias that keeps the layer's mean output where the fp32 layer has
 // it. `weights` rows × cols as quantized into `quantized`.
-std::vector<float> corrected_bias(const std::vector<float>& weights, const BlockQuantMatrix& quantized,
-                                  const std::vector<float>& bias, const std::vector<double>& mean);
+std::vector<float> corrected_bias(const std::vector<float>& weights,
+                                  const BlockQuantMatrix& quantized, const std::vector<float>& bias,
+                                  const std::vector<double>& mean);
 
 }  // namespace lowbit::kernels

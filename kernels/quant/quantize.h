@@ -25,9 +25,9 @@ enum class QuantScheme : std::uint8_t { kSymmetric, kAsymmetric };
 enum class QuantGranularity : std::uint8_t { kPerTensor, kPerChannel };
 enum class Calibration : std::uint8_t { kMinMax, kPercentile, kMse };
 
-std::string to_string(QuantScheme s);        // "sym", "asym"
-std::string to_string(QuantGranularity g);   // "tensor", "channel"
-std::string to_string(Calibration c);        // "minmax", "percentile", "mse"
+std::string to_string(QuantScheme s);                               // "sym", "asym"
+std::string to_string(QuantGranularity g);                          // "tensor", "channel"
+std::string to_string(Calibration c);                               // "minmax", "percentile", "mse"
 QuantScheme parse_quant_scheme(const std::string& text);            // throws std::invalid_argument
 QuantGranularity parse_quant_granularity(const std::string& text);  // throws std::invalid_argument
 Calibration parse_calibration(const std::string& text);             // throws std::invalid_argument
@@ -91,7 +91,8 @@ void dequantize_weights(std::span<const std::int8_t> q, int rows, int cols,
 
 // Quantize-dequantize in one step (the "simulated" weights of a float mode).
 std::vector<float> fake_quantize_weights(std::span<const float> weights, int rows, int cols,
-                                         int bits, QuantScheme scheme, QuantGranularity granularity);
+                                         int bits, QuantScheme scheme,
+                                         QuantGranularity granularity);
 
 // Activation parameters (per tensor) from calibration samples (every value of
 // a layer's input over N images). kPercentile clips at the given percentile of
@@ -104,8 +105,7 @@ std::vector<float> fake_quantize_weights(std::span<const float> weights, int row
 // Throws for empty samples, NaN or infinite samples, and (kPercentile) p
 // outside [50, 100].
 QuantParams calibrate_activation(std::span<const float> samples, int bits, bool is_unsigned,
-                                 QuantScheme scheme, Calibration method,
-                                 double percentile = 99.99);
+                                 QuantScheme scheme, Calibration method, double percentile = 99.99);
 
 // Everything a quantized compute path needs to know about the variant.
 struct QuantSpec {
@@ -113,7 +113,8 @@ struct QuantSpec {
   QuantScheme scheme = QuantScheme::kSymmetric;
   QuantGranularity granularity = QuantGranularity::kPerChannel;
   bool static_activations = true;  // false: activation ranges from each batch
-  Calibration calibration = Calibration::kMse;  // never worse than min-max; see calibrate_activation
+  Calibration calibration =
+      Calibration::kMse;  // never worse than min-max; see calibrate_activation
   int calibration_samples = 1024;
   double percentile = 99.99;
 };

@@ -4,9 +4,9 @@
 
 #include <vector>
 
-#include "kernels/train/backprop.h"
 #include "kernels/model/mlp.h"
 #include "kernels/model/prune_mask.h"
+#include "kernels/train/backprop.h"
 
 namespace lowbit::kernels {
 

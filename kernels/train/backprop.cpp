@@ -1,11 +1,10 @@
 #include "kernels/train/backprop.h"
 
-#include "kernels/base/sizes.h"
-
 #include <algorithm>
 #include <cstring>
 
 #include "kernels/base/epilogue.h"
+#include "kernels/base/sizes.h"
 
 namespace lowbit::kernels {
 
@@ -27,7 +26,8 @@ const float* TrainingWorkspace::forward(const Mlp& model, const float* src, int 
   for (std::size_t l = 0; l < model.layers.size(); ++l) {
     const DenseLayer& layer = model.layers[l];
     std::vector<float>& out = activations_[l];
-    if (out.size() < element_count(batch, layer.outputs)) out.resize(element_count(batch, layer.outputs));
+    if (out.size() < element_count(batch, layer.outputs))
+      out.resize(element_count(batch, layer.outputs));
     GemmArgs args;
     args.shape = {batch, layer.outputs, layer.inputs};
     args.trans_b = Transpose::kYes;

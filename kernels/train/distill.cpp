@@ -15,19 +15,23 @@ namespace lowbit::kernels {
 void check_distill_layers(const std::vector<int>& student, const std::vector<int>& teacher) {
   check_layer_sizes(student);
   if (teacher.size() < 2)
-    throw std::invalid_argument("distill-from: the teacher needs at least an input and an output size");
+    throw std::invalid_argument(
+        "distill-from: the teacher needs at least an input and an output size");
   for (int size : teacher) {
     if (size < 1)
-      throw std::invalid_argument(fmt::format("distill-from: layer sizes must be ≥ 1, got {}", size));
+      throw std::invalid_argument(
+          fmt::format("distill-from: layer sizes must be ≥ 1, got {}", size));
   }
   // The teacher must read the student's images and score the same classes.
   if (teacher.front() != student.front()) {
-    throw std::invalid_argument(fmt::format("distill-from: the teacher takes {} inputs but the student {}",
-                                            teacher.front(), student.front()));
+    throw std::invalid_argument(
+        fmt::format("distill-from: the teacher takes {} inputs but the student {}", teacher.front(),
+                    student.front()));
   }
   if (teacher.back() != student.back()) {
-    throw std::invalid_argument(fmt::format("distill-from: the teacher has {} outputs but the student {}",
-                                            teacher.back(), student.back()));
+    throw std::invalid_argument(
+        fmt::format("distill-from: the teacher has {} outputs but the student {}", teacher.back(),
+                    student.back()));
   }
 }
 

@@ -22,7 +22,8 @@ Evaluation evaluate(InferenceEngine& engine, const InputNormalization& norm, con
     engine.forward(src.data(), n, logits.data());
     argmax_rows(logits.data(), n, classes, out.predictions.data() + first);
     for (int i = first; i < first + n; ++i) {
-      const bool ok = out.predictions[static_cast<std::size_t>(i)] == images.labels[static_cast<std::size_t>(i)];
+      const bool ok = out.predictions[static_cast<std::size_t>(i)] ==
+                      images.labels[static_cast<std::size_t>(i)];
       out.correct[static_cast<std::size_t>(i)] = ok;
       hits += ok;
     }
@@ -32,7 +33,8 @@ Evaluation evaluate(InferenceEngine& engine, const InputNormalization& norm, con
 }
 
 double agreement(const std::vector<std::uint8_t>& a, const std::vector<std::uint8_t>& b) {
-  if (a.size() != b.size()) throw std::invalid_argument("agreement: prediction lists differ in length");
+  if (a.size() != b.size())
+    throw std::invalid_argument("agreement: prediction lists differ in length");
   if (a.empty()) return 0.0;
   std::size_t same = 0;
   for (std::size_t i = 0; i < a.size(); ++i) same += a[i] == b[i];

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "kernels/model/dataset.h"
 #include "kernels/engine/engine.h"
+#include "kernels/model/dataset.h"
 
 namespace lowbit::kernels {
 

@@ -5,12 +5,11 @@
 // reused; equal keys reuse the file instead of retraining.
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
-#include <vector>
 #include <string>
-
-#include <nlohmann/json.hpp>
+#include <vector>
 
 #include "kernels/model/model_file.h"
 #include "kernels/train/train.h"
@@ -52,7 +51,8 @@ class ModelCache {
   // Stores a model file received from elsewhere under `key`, byte for byte, after checking that
   // its content hash is `hash` and that it reads as a model. Throws ModelFileError otherwise,
   // leaving the cache as it was.
-  void install(const std::string& key, const std::string& hash, std::span<const std::uint8_t> file) const;
+  void install(const std::string& key, const std::string& hash,
+               std::span<const std::uint8_t> file) const;
 
  private:
   std::filesystem::path dir_;

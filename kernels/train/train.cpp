@@ -9,13 +9,13 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "kernels/base/library_info.h"
+#include "kernels/base/random.h"
+#include "kernels/engine/engine_fp32.h"
 #include "kernels/train/adam.h"
 #include "kernels/train/backprop.h"
-#include "kernels/engine/engine_fp32.h"
 #include "kernels/train/evaluate.h"
-#include "kernels/base/library_info.h"
 #include "kernels/train/loss.h"
-#include "kernels/base/random.h"
 
 namespace lowbit::kernels {
 
@@ -28,7 +28,8 @@ constexpr std::uint64_t kShuffleStream = 0x53485546464c45ULL;  // "SHUFFLE"
 float scheduled_lr(const TrainSpec& spec, long step, long total_steps) {
   if (spec.schedule == LrSchedule::kConstant || total_steps <= 1) return spec.learning_rate;
   const double progress = static_cast<double>(step) / static_cast<double>(total_steps);
-  return static_cast<float>(spec.learning_rate * 0.5 * (1.0 + std::cos(std::numbers::pi * progress)));
+  return static_cast<float>(spec.learning_rate * 0.5 *
+                            (1.0 + std::cos(std::numbers::pi * progress)));
 }
 
 void mirror_image(const std::uint8_t* src, int rows, int cols, std::uint8_t* dst) {
@@ -75,7 +76,8 @@ Mlp init_mlp(const std::vector<int>& layers, std::uint64_t seed) {
     DenseLayer layer;
     layer.inputs = layers[l];
     layer.outputs = layers[l + 1];
-    layer.weights.resize(static_cast<std::size_t>(layer.inputs) * static_cast<std::size_t>(layer.outputs));
+    layer.weights.resize(static_cast<std::size_t>(layer.inputs) *
+                         static_cast<std::size_t>(layer.outputs));
     layer.bias.assign(static_cast<std::size_t>(layer.outputs), 0.0f);
     const double sigma = std::sqrt(2.0 / layer.inputs);
     for (float& w : layer.weights) w = static_cast<float>(rng.normal() * sigma);
@@ -108,14 +110,15 @@ namespace {
 void check_train_spec(const TrainSpec& spec, const ImageSet& train) {
   check_layer_sizes(spec.layers);
   if (spec.layers.front() != train.features()) {
-    throw std::invalid_argument(fmt::format("layers: the first size is {} but images have {} pixels",
-                                            spec.layers.front(), train.features()));
+    throw std::invalid_argument(
+        fmt::format("layers: the first size is {} but images have {} pixels", spec.layers.front(),
+                    train.features()));
   }
   if (spec.epochs < 0) throw std::invalid_argument("epochs must be ≥ 0");
   if (spec.batch_size < 1) throw std::invalid_argument("batch size must be ≥ 1");
   if (spec.validation_images < 0 || spec.validation_images >= train.count) {
-    throw std::invalid_argument(fmt::format(
-        "validation images must be in [0, {}), got {}", train.count, spec.validation_images));
+    throw std::invalid_argument(fmt::format("validation images must be in [0, {}), got {}",
+                                            train.count, spec.validation_images));
   }
   if (spec.threads < 1) throw std::invalid_argument("training threads must be ≥ 1");
 }
@@ -131,7 +134,8 @@ TrainValidationSplit training_split(const TrainSpec& spec, const ImageSet& train
 }
 
 // The loss of plain training.
-double cross_entropy_loss(const MiniBatch& batch, const float* logits, int classes, float* dlogits) {
+double cross_entropy_loss(const MiniBatch& batch, const float* logits, int classes,
+                          float* dlogits) {
   return softmax_cross_entropy(logits, batch.labels, batch.count, classes, dlogits);
 }
 
@@ -152,10 +156,12 @@ void run_epochs(Mlp& model, const TrainSpec& spec, const TrainValidationSplit& s
   Rng shuffle_rng(spec.seed ^ kShuffleStream);
   std::vector<int> order(static_cast<std::size_t>(fit.count));
   std::iota(order.begin(), order.end(), 0);
-  std::vector<float> batch_images(static_cast<std::size_t>(spec.batch_size) * static_cast<std::size_t>(features));
+  std::vector<float> batch_images(static_cast<std::size_t>(spec.batch_size) *
+                                  static_cast<std::size_t>(features));
   std::vector<std::uint8_t> batch_pixels(batch_images.size());
   std::vector<std::uint8_t> batch_labels(static_cast<std::size_t>(spec.batch_size));
-  std::vector<float> dlogits(static_cast<std::size_t>(spec.batch_size) * static_cast<std::size_t>(classes));
+  std::vector<float> dlogits(static_cast<std::size_t>(spec.batch_size) *
+                             static_cast<std::size_t>(classes));
 
   const long steps_per_epoch = (fit.count + spec.batch_size - 1) / spec.batch_size;
   const long total_steps = steps_per_epoch * spec.epochs;
@@ -170,7 +176,8 @@ void run_epochs(Mlp& model, const TrainSpec& spec, const TrainValidationSplit& s
       const int batch = std::min(spec.batch_size, fit.count - first);
       for (int b = 0; b < batch; ++b) {
         const int index = order[static_cast<std::size_t>(first + b)];
-        std::uint8_t* dst = batch_pixels.data() + static_cast<std::size_t>(b) * static_cast<std::size_t>(features);
+        std::uint8_t* dst =
+            batch_pixels.data() + static_cast<std::size_t>(b) * static_cast<std::size_t>(features);
         if (spec.augment_flip && (shuffle_rng.next_u64() & 1u) != 0) {
           mirror_image(fit.image(index), fit.rows, fit.cols, dst);
         } else {
@@ -178,7 +185,8 @@ void run_epochs(Mlp& model, const TrainSpec& spec, const TrainValidationSplit& s
         }
         batch_labels[static_cast<std::size_t>(b)] = fit.labels[static_cast<std::size_t>(index)];
       }
-      normalize_images(model.normalization, batch_pixels.data(), batch, features, batch_images.data());
+      normalize_images(model.normalization, batch_pixels.data(), batch, features,
+                       batch_images.data());
       const float* logits = workspace.forward(model, batch_images.data(), batch, &sgemm_openblas);
       const MiniBatch mini_batch{batch_pixels.data(), batch_labels.data(), batch, features};
       loss_sum += loss(mini_batch, logits, classes, dlogits.data()) * batch;

@@ -4,10 +4,9 @@
 #include <doctest/doctest.h>
 
 #include <initializer_list>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 #include "protocol/json_schema.h"
 #include "tests/support/subprocess.h"
@@ -27,11 +26,13 @@ inline nlohmann::json eval_json_ok(const std::string& command) {
 
 // Each {flags, what the message must name} is `lowbit eval` exit 2 with that message, nothing on
 // stdout, and nothing trained: bad input is refused before any work.
-inline void expect_eval_usage_errors(const std::string& cache_dir,
-                                     std::initializer_list<std::pair<const char*, const char*>> cases) {
+inline void expect_eval_usage_errors(
+    const std::string& cache_dir,
+    std::initializer_list<std::pair<const char*, const char*>> cases) {
   for (const auto& [flags, named] : cases) {
     CAPTURE(std::string(flags));
-    const auto r = run_command(std::string(LOWBIT_BINARY) + " eval --cache " + cache_dir + " --epochs 1 " + flags);
+    const auto r = run_command(std::string(LOWBIT_BINARY) + " eval --cache " + cache_dir +
+                               " --epochs 1 " + flags);
     CHECK(r.exit_code == 2);
     CHECK(r.err.find(named) != std::string::npos);
     CHECK(r.out.empty());

@@ -5,7 +5,6 @@
 
 #include <filesystem>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "protocol/json_schema.h"
@@ -112,7 +111,8 @@ TEST_CASE("cli eval: bad flags are exit 2 with the field named") {
   const auto layers = run_command(kLowbit + " eval --layers 784,x,10 --cache " + cache.path());
   CHECK(layers.exit_code == 2);
   CHECK(layers.err.find("--layers") != std::string::npos);
-  const auto first_layer = run_command(kLowbit + " eval --layers 100,10 --epochs 1 --cache " + cache.path());
+  const auto first_layer =
+      run_command(kLowbit + " eval --layers 100,10 --epochs 1 --cache " + cache.path());
   CHECK(first_layer.exit_code == 2);
   CHECK(first_layer.err.find("784") != std::string::npos);
   const auto precision = run_command(kLowbit + " eval --precision fp64");

@@ -4,9 +4,8 @@
 // models (2 epochs on 2,000 images) keep it fast.
 #include <doctest/doctest.h>
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "tests/cli/eval_json.h"
 #include "tests/support/subprocess.h"
@@ -29,7 +28,9 @@ nlohmann::json eval_json(const TempDir& cache, const std::string& args,
 
 }  // namespace
 
-TEST_CASE("cli eval --distill-from: the student is the base model, reported beside its teacher and its scratch twin") {
+TEST_CASE(
+    "cli eval --distill-from: the student is the base model, reported beside its teacher and its "
+    "scratch twin") {
   TempDir cache("lowbit-cache");
   const nlohmann::json r = eval_json(cache, kTeacher);
   CHECK(r["status"] == "passed");
@@ -40,8 +41,8 @@ TEST_CASE("cli eval --distill-from: the student is the base model, reported besi
   CHECK(r["accuracy"]["top1"] == r["accuracy"]["baseline_top1"]);
   CHECK(r["base_model"]["cache_hit"] == false);
   CHECK(r["train_seconds"].get<double>() > 0.0);
-  CHECK(r["repro"].get<std::string>().find("--distill-from 784,64,10 --temperature 1 --alpha 0.5") !=
-        std::string::npos);
+  CHECK(r["repro"].get<std::string>().find(
+            "--distill-from 784,64,10 --temperature 1 --alpha 0.5") != std::string::npos);
 
   // The teacher and the scratch student are the cache's models of those specs: evaluating them
   // directly gives the top-1 the distilled result reported.
@@ -64,7 +65,9 @@ TEST_CASE("cli eval --distill-from: the student is the base model, reported besi
   CHECK(again["accuracy"]["correct"] == r["accuracy"]["correct"]);
 }
 
-TEST_CASE("cli eval --distill-from: alpha 0 is training on the labels alone, the scratch student exactly") {
+TEST_CASE(
+    "cli eval --distill-from: alpha 0 is training on the labels alone, the scratch student "
+    "exactly") {
   TempDir cache("lowbit-cache");
   const nlohmann::json labels_only = eval_json(cache, kTeacher + " --alpha 0");
   // Same initialization, data order and augmentation as the scratch student: only the loss differs,
@@ -81,22 +84,26 @@ TEST_CASE("cli eval --distill-from: alpha 0 is training on the labels alone, the
 
 TEST_CASE("cli eval --distill-from composes with pruning and quantization of the student") {
   TempDir cache("lowbit-cache");
-  const nlohmann::json r = eval_json(cache, kTeacher + " --prune 0.5 --finetune-epochs 0 --precision int8 --bits 8");
+  const nlohmann::json r =
+      eval_json(cache, kTeacher + " --prune 0.5 --finetune-epochs 0 --precision int8 --bits 8");
   CHECK(r["status"] == "passed");
   CHECK(r["config"].contains("distillation"));
   CHECK(r["config"].contains("pruning"));
   CHECK(r["sparsity"].get<double>() >= 0.499);
   const nlohmann::json base = eval_json(cache, kTeacher);
-  CHECK(r["accuracy"]["baseline_top1"] == base["accuracy"]["top1"]);  // against the distilled student
+  CHECK(r["accuracy"]["baseline_top1"] ==
+        base["accuracy"]["top1"]);  // against the distilled student
 }
 
-TEST_CASE("cli eval --distill-from: bad arguments are exit 2 naming the field, before any training") {
+TEST_CASE(
+    "cli eval --distill-from: bad arguments are exit 2 naming the field, before any training") {
   TempDir cache("lowbit-cache");
-  lowbit::testing::expect_eval_usage_errors(cache.path(), {{"--distill-from 100,64,10", "distill-from"},
-                                            {"--distill-from 784,64,7", "distill-from"},
-                                            {"--distill-from 784", "distill-from"},
-                                            {"--distill-from 784,x,10", "--distill-from"},
-                                            {"--distill-from 784,64,10 --alpha 1.5", "--alpha"},
-                                            {"--distill-from 784,64,10 --temperature 0", "--temperature"},
-                                            {"--gemm 4,8,4 --distill-from 784,64,10", "--distill-from"}});
+  lowbit::testing::expect_eval_usage_errors(
+      cache.path(), {{"--distill-from 100,64,10", "distill-from"},
+                     {"--distill-from 784,64,7", "distill-from"},
+                     {"--distill-from 784", "distill-from"},
+                     {"--distill-from 784,x,10", "--distill-from"},
+                     {"--distill-from 784,64,10 --alpha 1.5", "--alpha"},
+                     {"--distill-from 784,64,10 --temperature 0", "--temperature"},
+                     {"--gemm 4,8,4 --distill-from 784,64,10", "--distill-from"}});
 }

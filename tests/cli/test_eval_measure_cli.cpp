@@ -4,9 +4,8 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "protocol/json_schema.h"
 #include "tests/support/subprocess.h"
@@ -20,7 +19,8 @@ const std::string kLowbit = LOWBIT_BINARY;
 const std::string kQuick = " --repetitions 2 --min-time-ms 1 --warmup-ms 0";
 
 nlohmann::json eval_json(const TempDir& cache, const std::string& args, int expect_exit = 0) {
-  const auto r = run_command(kLowbit + " eval --json --cache " + cache.path() + kQuick + " " + args);
+  const auto r =
+      run_command(kLowbit + " eval --json --cache " + cache.path() + kQuick + " " + args);
   INFO(args);
   INFO(r.err);
   REQUIRE(r.exit_code == expect_exit);
@@ -36,7 +36,8 @@ bool cpu_has_flag(const std::string& flag) {
   std::ifstream in("/proc/cpuinfo");
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("flags", 0) == 0) return (line + " ").find(" " + flag + " ") != std::string::npos;
+    if (line.rfind("flags", 0) == 0)
+      return (line + " ").find(" " + flag + " ") != std::string::npos;
   }
   return false;
 }
@@ -71,9 +72,13 @@ TEST_CASE("cli eval --gemm: pct_of_peak is gflops over the measured peak times t
   const nlohmann::json& l = r["latency"][0];
   REQUIRE(l.contains("pct_of_peak"));
   CHECK(l["pct_of_peak"].get<double>() > 0.0);
-  const double peak = r["context"]["peak_gflops_per_core"].get<double>() * r["target"]["threads"].get<double>();
-  CHECK(l["pct_of_peak"].get<double>() == doctest::Approx(l["gflops"].get<double>() / peak).epsilon(1e-9));
-  CHECK(l["gflops"].get<double>() == doctest::Approx(2.0 * 256 * 256 * 256 / (l["median_us"].get<double>() * 1e3)).epsilon(1e-9));
+  const double peak =
+      r["context"]["peak_gflops_per_core"].get<double>() * r["target"]["threads"].get<double>();
+  CHECK(l["pct_of_peak"].get<double>() ==
+        doctest::Approx(l["gflops"].get<double>() / peak).epsilon(1e-9));
+  CHECK(
+      l["gflops"].get<double>() ==
+      doctest::Approx(2.0 * 256 * 256 * 256 / (l["median_us"].get<double>() * 1e3)).epsilon(1e-9));
   CHECK((l["bound"] == "compute" || l["bound"] == "memory"));
   CHECK(r["context"]["peak_gflops_per_core"].get<double>() > 0.0);
   CHECK(r["context"]["mhz_per_cpu"].get<double>() > 100.0);
@@ -143,8 +148,9 @@ TEST_CASE("cli eval: --max-isa above what the CPU has is refused, not faked") {
 
 TEST_CASE("cli eval --format gbench-json: Google Benchmark's field names") {
   TempDir cache("lowbit-cache");
-  const auto r = run_command(kLowbit + " eval --format gbench-json --gemm 8,8,8 --threads 1 --cache " +
-                             cache.path() + kQuick);
+  const auto r =
+      run_command(kLowbit + " eval --format gbench-json --gemm 8,8,8 --threads 1 --cache " +
+                  cache.path() + kQuick);
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   const nlohmann::json g = nlohmann::json::parse(r.out);
@@ -167,8 +173,9 @@ TEST_CASE("cli eval --format gbench-json: Google Benchmark's field names") {
 
 TEST_CASE("cli eval: the MLP reports one latency entry per batch size") {
   TempDir cache("lowbit-cache");
-  const nlohmann::json r = eval_json(
-      cache, "--layers 784,16,10 --epochs 1 --train-images 500 --validation-images 100 --threads 1 --batch 1,3");
+  const nlohmann::json r = eval_json(cache,
+                                     "--layers 784,16,10 --epochs 1 --train-images 500 "
+                                     "--validation-images 100 --threads 1 --batch 1,3");
   check_schema(r);
   REQUIRE(r["latency"].size() == 2);
   CHECK(r["latency"][0]["batch"] == 1);

@@ -3,9 +3,8 @@
 // full model are figures of `lowbit eval` itself, not asserted here.
 #include <doctest/doctest.h>
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "tests/cli/eval_json.h"
 #include "tests/support/subprocess.h"
@@ -18,10 +17,13 @@ namespace {
 const std::string kLowbit = LOWBIT_BINARY;
 const std::string kQuick = " --threads 1 --repetitions 2 --min-time-ms 1 --warmup-ms 0";
 const std::string kSmall =
-    kQuick + " --layers 784,32,10 --epochs 2 --train-images 2000 --validation-images 1000 --batch 1,7";
+    kQuick +
+    " --layers 784,32,10 --epochs 2 --train-images 2000 --validation-images 1000 --batch 1,7";
 
-nlohmann::json eval_json(const TempDir& cache, const std::string& args, const std::string& base = kSmall) {
-  return lowbit::testing::eval_json_ok(kLowbit + " eval --json --cache " + cache.path() + base + " " + args);
+nlohmann::json eval_json(const TempDir& cache, const std::string& args,
+                         const std::string& base = kSmall) {
+  return lowbit::testing::eval_json_ok(kLowbit + " eval --json --cache " + cache.path() + base +
+                                       " " + args);
 }
 
 bool contains(const nlohmann::json& text, const std::string& part) {
@@ -47,7 +49,8 @@ TEST_CASE("cli eval: every precision runs its own kernels and reports real stora
       {"--precision int8 --bits 8 --activations dynamic", "onednn/", "real", true},
       {"--precision int8 --bits 6 --granularity tensor --kernel avx2", "u8s8_avx2", "real", true},
       {"--precision fixed --bits 8 --calibration percentile", "fixed_u8s8", "real", true},
-      {"--precision fixed --bits 6 --calibration minmax --calibration-samples 100", "fixed_u8s8", "real", true},
+      {"--precision fixed --bits 6 --calibration minmax --calibration-samples 100", "fixed_u8s8",
+       "real", true},
   };
   for (const Case& c : cases) {
     CAPTURE(c.args);
@@ -92,7 +95,8 @@ TEST_CASE("cli eval: what a precision cannot do is skipped with the reason, exit
   const nlohmann::json asym = eval_json(cache, "--precision int8 --bits 8 --scheme asym");
   CHECK(asym["status"] == "skipped");
   CHECK(contains(asym["reason"], "symmetric"));
-  const nlohmann::json dynamic = eval_json(cache, "--precision fixed --bits 8 --activations dynamic");
+  const nlohmann::json dynamic =
+      eval_json(cache, "--precision fixed --bits 8 --activations dynamic");
   CHECK(dynamic["status"] == "skipped");
   CHECK(contains(dynamic["reason"], "static"));
   const nlohmann::json fixed32 = eval_json(cache, "--precision fixed --bits 32");
@@ -174,7 +178,8 @@ TEST_CASE("cli eval: int4 runs packed 2-, 3- and 4-bit kernels on every layer an
     CHECK_FALSE(q.contains("activations"));  // int4 quantizes activations per block, every call
     CHECK(contains(r["repro"], "--group-size 32"));
   }
-  const nlohmann::json g128 = eval_json(cache, "--precision int4 --bits 4 --group-size 128 --scheme sym");
+  const nlohmann::json g128 =
+      eval_json(cache, "--precision int4 --bits 4 --group-size 128 --scheme sym");
   CHECK(g128["status"] == "passed");
   CHECK(contains(g128["kernel"], "lowbit/q4_g128_"));
   CHECK(g128["config"]["quantization"]["scheme"] == "sym");
@@ -196,7 +201,8 @@ TEST_CASE("cli eval: int4 runs packed 2-, 3- and 4-bit kernels on every layer an
   CHECK(copy["accuracy"]["correct"] == portable["accuracy"]["correct"]);
 }
 
-TEST_CASE("cli eval: int4 outside its table is skipped with the reason; a bad group size is exit 2") {
+TEST_CASE(
+    "cli eval: int4 outside its table is skipped with the reason; a bad group size is exit 2") {
   TempDir cache("lowbit-cache");
   const nlohmann::json wide = eval_json(cache, "--precision int4 --bits 8");
   CHECK(wide["status"] == "skipped");
@@ -222,12 +228,13 @@ TEST_CASE("cli eval --gemm: int4 at every width, its error in line with its bits
   TempDir cache("lowbit-cache");
   struct Case {
     int bits;
-    double min_sqnr_db;  // b-bit group weights (≈ 6 dB a bit, less the clipping) and int8 activations
+    double
+        min_sqnr_db;  // b-bit group weights (≈ 6 dB a bit, less the clipping) and int8 activations
   };
   for (const Case c : {Case{4, 15.0}, Case{3, 10.0}, Case{2, 4.0}}) {
     CAPTURE(c.bits);
-    const nlohmann::json r =
-        eval_json(cache, "--gemm 9,100,5 --precision int4 --bits " + std::to_string(c.bits), kQuick);
+    const nlohmann::json r = eval_json(
+        cache, "--gemm 9,100,5 --precision int4 --bits " + std::to_string(c.bits), kQuick);
     CHECK(r["status"] == "passed");
     CHECK(contains(r["kernel"], "lowbit/q" + std::to_string(c.bits) + "_g32_"));
     CHECK(r["error"]["sqnr_db"].get<double>() > c.min_sqnr_db);
@@ -254,14 +261,16 @@ TEST_CASE("cli eval: mixed runs a given per-layer policy and names each layer's 
 TEST_CASE("cli eval: mixed auto picks the fastest policy within budget on the validation split") {
   TempDir cache("lowbit-cache");
   const double budget = 0.01;
-  const nlohmann::json r = eval_json(cache, "--precision mixed --layer-precision auto --accuracy-budget 0.01");
+  const nlohmann::json r =
+      eval_json(cache, "--precision mixed --layer-precision auto --accuracy-budget 0.01");
   CHECK(r["status"] == "passed");
   const nlohmann::json& p = r["policy"];
   CHECK(p["chosen_by"] == "auto");
   CHECK(p["validation_images"] == 1000);
   CHECK(p["ranked_batch"] == 7);  // the largest timed batch
   // Within budget on the split it was chosen on.
-  CHECK(p["validation_top1"].get<double>() >= p["baseline_validation_top1"].get<double>() - budget - 1e-12);
+  CHECK(p["validation_top1"].get<double>() >=
+        p["baseline_validation_top1"].get<double>() - budget - 1e-12);
   const nlohmann::json& candidates = r["candidates"];
   REQUIRE(candidates.size() > 1);
   int chosen = 0;
@@ -273,7 +282,8 @@ TEST_CASE("cli eval: mixed auto picks the fastest policy within budget on the va
       REQUIRE(c.contains("median_us"));
       // The fastest measured of those measured within budget.
       for (const auto& other : candidates) {
-        if (other.contains("median_us")) CHECK(c["median_us"].get<double>() <= other["median_us"].get<double>());
+        if (other.contains("median_us"))
+          CHECK(c["median_us"].get<double>() <= other["median_us"].get<double>());
       }
     }
     CHECK(c["within_budget"] == (c["validation_delta"].get<double>() >= -budget));
@@ -286,14 +296,15 @@ TEST_CASE("cli eval: mixed auto picks the fastest policy within budget on the va
 }
 
 TEST_CASE("cli eval: bad mixed flags are exit 2 naming the flag") {
-  const char* bad[][2] = {{"--precision mixed", "--layer-precision"},
-                          {"--precision mixed --layer-precision fp32", "--layer-precision"},
-                          {"--precision mixed --layer-precision fp32,int4:9", "--layer-precision"},
-                          {"--precision mixed --layer-precision fp32,fixed", "--layer-precision"},
-                          {"--precision mixed --layer-precision auto", "--accuracy-budget"},
-                          {"--precision mixed --layer-precision auto --accuracy-budget 1.5", "--accuracy-budget"},
-                          {"--precision int8 --bits 8 --layer-precision fp32,int8", "--layer-precision"},
-                          {"--precision mixed --layer-precision fp32,int8 --gemm 4,8,4", "mixed"}};
+  const char* bad[][2] = {
+      {"--precision mixed", "--layer-precision"},
+      {"--precision mixed --layer-precision fp32", "--layer-precision"},
+      {"--precision mixed --layer-precision fp32,int4:9", "--layer-precision"},
+      {"--precision mixed --layer-precision fp32,fixed", "--layer-precision"},
+      {"--precision mixed --layer-precision auto", "--accuracy-budget"},
+      {"--precision mixed --layer-precision auto --accuracy-budget 1.5", "--accuracy-budget"},
+      {"--precision int8 --bits 8 --layer-precision fp32,int8", "--layer-precision"},
+      {"--precision mixed --layer-precision fp32,int8 --gemm 4,8,4", "mixed"}};
   for (const auto& b : bad) {
     CAPTURE(b[0]);
     const auto r = run_command(kLowbit + " eval --epochs 1 --layers 784,32,10 " + b[0]);

@@ -3,9 +3,8 @@
 // training. A small model (2 epochs on 2,000 images) keeps it fast.
 #include <doctest/doctest.h>
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "tests/cli/eval_json.h"
 #include "tests/support/subprocess.h"
@@ -21,23 +20,31 @@ const std::string kSmall =
 constexpr int kDenseWeights = 784 * 32 + 32 * 10;
 
 nlohmann::json eval_json(const TempDir& cache, const std::string& args) {
-  return lowbit::testing::eval_json_ok(kLowbit + " eval --json --cache " + cache.path() + kSmall + " " + args);
+  return lowbit::testing::eval_json_ok(kLowbit + " eval --json --cache " + cache.path() + kSmall +
+                                       " " + args);
 }
 
 }  // namespace
 
-TEST_CASE("cli eval --prune: magnitude pruning reaches the ratio exactly and stays there after fine-tuning") {
+TEST_CASE(
+    "cli eval --prune: magnitude pruning reaches the ratio exactly and stays there after "
+    "fine-tuning") {
   TempDir cache("lowbit-cache");
   const nlohmann::json r = eval_json(cache, "--prune 0.9 --finetune-epochs 1");
   CHECK(r["status"] == "passed");
   const int removed = kDenseWeights - r["params_nonzero"].get<int>();
-  CHECK(removed >= static_cast<int>(0.9 * kDenseWeights));  // exact count, and fine-tuning revived none
+  CHECK(removed >=
+        static_cast<int>(0.9 * kDenseWeights));  // exact count, and fine-tuning revived none
   CHECK(r["sparsity"].get<double>() >= 0.899);
-  CHECK(r["config"]["pruning"] ==
-        nlohmann::json{{"method", "magnitude"}, {"ratio", 0.9}, {"finetune_epochs", 1}, {"schedule", "oneshot"}});
+  CHECK(r["config"]["pruning"] == nlohmann::json{{"method", "magnitude"},
+                                                 {"ratio", 0.9},
+                                                 {"finetune_epochs", 1},
+                                                 {"schedule", "oneshot"}});
   CHECK(r["accuracy"]["baseline_top1"].get<double>() > 0.6);
-  CHECK(r["accuracy"]["delta"] == r["accuracy"]["top1"].get<double>() - r["accuracy"]["baseline_top1"].get<double>());
-  CHECK(r["repro"].get<std::string>().find("--prune 0.9 --prune-method magnitude") != std::string::npos);
+  CHECK(r["accuracy"]["delta"] ==
+        r["accuracy"]["top1"].get<double>() - r["accuracy"]["baseline_top1"].get<double>());
+  CHECK(r["repro"].get<std::string>().find("--prune 0.9 --prune-method magnitude") !=
+        std::string::npos);
   // Unpruned configs carry no pruning block, so their hashes did not move.
   const nlohmann::json dense = eval_json(cache, "");
   CHECK_FALSE(dense["config"].contains("pruning"));
@@ -46,7 +53,8 @@ TEST_CASE("cli eval --prune: magnitude pruning reaches the ratio exactly and sta
 
 TEST_CASE("cli eval --prune: structured pruning really shrinks the model; n:m implies its ratio") {
   TempDir cache("lowbit-cache");
-  const nlohmann::json s = eval_json(cache, "--prune 0.5 --prune-method structured --finetune-epochs 0");
+  const nlohmann::json s =
+      eval_json(cache, "--prune 0.5 --prune-method structured --finetune-epochs 0");
   CHECK(s["status"] == "passed");
   CHECK(s["model_bytes"] == (784 * 16 + 16 + 16 * 10 + 10) * 4);  // 784-16-10, stored dense
   CHECK(s["sparsity"] == doctest::Approx(0.5));
@@ -58,7 +66,8 @@ TEST_CASE("cli eval --prune: structured pruning really shrinks the model; n:m im
 
 TEST_CASE("cli eval --prune composes with quantization: zeros stay zero in int8") {
   TempDir cache("lowbit-cache");
-  const nlohmann::json r = eval_json(cache, "--prune 0.8 --finetune-epochs 0 --precision int8 --bits 8");
+  const nlohmann::json r =
+      eval_json(cache, "--prune 0.8 --finetune-epochs 0 --precision int8 --bits 8");
   CHECK(r["status"] == "passed");
   CHECK(r["sparsity"].get<double>() >= 0.799);
   CHECK(r["config"].contains("pruning"));
@@ -67,21 +76,22 @@ TEST_CASE("cli eval --prune composes with quantization: zeros stay zero in int8"
 
 TEST_CASE("cli eval --prune: bad arguments are exit 2 naming the field, before any training") {
   TempDir cache("lowbit-cache");
-  lowbit::testing::expect_eval_usage_errors(cache.path(), {{"--prune 1.0", "ratio"},
-                                            {"--prune -0.1", "ratio"},
-                                            {"--prune 0.3 --prune-method n:m", "ratio"},
-                                            {"--prune-method n:m --nm 5:4", "nm"},
-                                            {"--prune 0.999 --prune-method structured", "ratio"},
-                                            {"--prune-method pyramid", "--prune-method"},
-                                            {"--gemm 4,8,4 --prune 0.5", "pruning"}});
+  lowbit::testing::expect_eval_usage_errors(cache.path(),
+                                            {{"--prune 1.0", "ratio"},
+                                             {"--prune -0.1", "ratio"},
+                                             {"--prune 0.3 --prune-method n:m", "ratio"},
+                                             {"--prune-method n:m --nm 5:4", "nm"},
+                                             {"--prune 0.999 --prune-method structured", "ratio"},
+                                             {"--prune-method pyramid", "--prune-method"},
+                                             {"--gemm 4,8,4 --prune 0.5", "pruning"}});
 }
 
 TEST_CASE("cli eval --prune composes with int4: pruned weights stay exactly zero at every width") {
   TempDir cache("lowbit-cache");
   for (const int bits : {4, 2}) {
     CAPTURE(bits);
-    const nlohmann::json r =
-        eval_json(cache, "--prune 0.8 --finetune-epochs 0 --precision int4 --bits " + std::to_string(bits));
+    const nlohmann::json r = eval_json(
+        cache, "--prune 0.8 --finetune-epochs 0 --precision int4 --bits " + std::to_string(bits));
     CHECK(r["status"] == "passed");
     CHECK(r["sparsity"].get<double>() >= 0.799);
     CHECK(r["config"]["pruning"]["ratio"] == 0.8);

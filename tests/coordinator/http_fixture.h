@@ -175,12 +175,16 @@ class HttpFixture {
     const std::int64_t lease = job.at("lease").at("id").get<std::int64_t>();
     // A prepare job delivers its models (protocol/prepare_result.h); variants get them as
     // `prepared`, which schemas/job.schema.json checks.
-    const nlohmann::json prepared = {
-        {"models", {{{"role", "base"}, {"cache_key", "0123456789abcdef"},
-                     {"hash", "0123456789abcdef0123456789abcdef"}, {"test_top1", 0.89},
-                     {"validation_top1", 0.88}}}},
-        {"data_hash", note.empty() ? "d" : note}, {"train_seconds", 1.0}, {"target", nlohmann::json::object()},
-        {"version", nlohmann::json::object()}};
+    const nlohmann::json prepared = {{"models",
+                                      {{{"role", "base"},
+                                        {"cache_key", "0123456789abcdef"},
+                                        {"hash", "0123456789abcdef0123456789abcdef"},
+                                        {"test_top1", 0.89},
+                                        {"validation_top1", 0.88}}}},
+                                     {"data_hash", note.empty() ? "d" : note},
+                                     {"train_seconds", 1.0},
+                                     {"target", nlohmann::json::object()},
+                                     {"version", nlohmann::json::object()}};
     const nlohmann::json result = job.at("kind") == "prepare"
                                       ? prepared
                                       : nlohmann::json{{"config", job.at("config")},

@@ -3,9 +3,8 @@
 
 #include <doctest/doctest.h>
 
-#include "protocol/prepare_result.h"
-
 #include "protocol/json_schema.h"
+#include "protocol/prepare_result.h"
 #include "tests/coordinator/scheduler_fixture.h"
 
 namespace {
@@ -185,7 +184,9 @@ TEST_CASE("heartbeats keep a lease only until the job timeout") {
 
 }  // namespace
 
-TEST_CASE("a lease given back requeues its job at once, on the same attempt, and refuses its late result") {
+TEST_CASE(
+    "a lease given back requeues its job at once, on the same attempt, and refuses its late "
+    "result") {
   SchedulerFixture f;
   f.submit(lowbit::testing::gemm_sweep("release", 1));
   const auto a = f.add_worker("a");
@@ -195,8 +196,10 @@ TEST_CASE("a lease given back requeues its job at once, on the same attempt, and
   const auto again = f.lease(b);
   CHECK(again.job_id == first.job_id);
   CHECK(again.attempt == first.attempt);  // stopping a worker is not the job's failure
-  const auto late = f.scheduler().submit_result(first.lease_id, a, lowbit::testing::result_for(first));
+  const auto late =
+      f.scheduler().submit_result(first.lease_id, a, lowbit::testing::result_for(first));
   CHECK(late.code == lowbit::coordinator::Code::kConflict);
-  CHECK(f.scheduler().release(again.lease_id, a).code == lowbit::coordinator::Code::kConflict);  // not a's
+  CHECK(f.scheduler().release(again.lease_id, a).code ==
+        lowbit::coordinator::Code::kConflict);  // not a's
   f.finish(b, again);
 }

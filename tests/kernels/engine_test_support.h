@@ -3,10 +3,10 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/base/random.h"
 #include "kernels/base/sizes.h"
 #include "kernels/engine/engine.h"
 #include "kernels/model/mlp.h"
-#include "kernels/base/random.h"
 #include "kernels/train/train.h"
 
 namespace lowbit::kernels::testing {
@@ -34,7 +34,8 @@ inline Mlp random_model(const std::vector<int>& sizes, std::uint64_t seed) {
   return model;
 }
 
-inline std::vector<float> run(InferenceEngine& engine, const std::vector<float>& images, int batch) {
+inline std::vector<float> run(InferenceEngine& engine, const std::vector<float>& images,
+                              int batch) {
   std::vector<float> logits(element_count(batch, engine.outputs()));
   engine.forward(images.data(), batch, logits.data());
   return logits;

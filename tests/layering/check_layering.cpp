@@ -21,7 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // The top-level folders whose files are project headers when an include names them.
-const std::set<std::string> kProjectFolders = {"bench",  "cli",   "coordinator", "kernels",
+const std::set<std::string> kProjectFolders = {"bench",    "cli",   "coordinator", "kernels",
                                                "protocol", "tests", "worker"};
 
 // Layer → the folders (or single files) it may include. A layer may always include itself.

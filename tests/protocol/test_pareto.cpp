@@ -35,8 +35,10 @@ std::vector<std::string> hashes(const ParetoFront& f) {
 
 bool dominated(const Result& a, const std::vector<Result>& all) {
   for (const Result& b : all) {
-    const bool as_good = b.accuracy->top1 >= a.accuracy->top1 && b.latency[0].median_us <= a.latency[0].median_us;
-    const bool better = b.accuracy->top1 > a.accuracy->top1 || b.latency[0].median_us < a.latency[0].median_us;
+    const bool as_good =
+        b.accuracy->top1 >= a.accuracy->top1 && b.latency[0].median_us <= a.latency[0].median_us;
+    const bool better =
+        b.accuracy->top1 > a.accuracy->top1 || b.latency[0].median_us < a.latency[0].median_us;
     if (as_good && better) return true;
   }
   return false;
@@ -50,7 +52,8 @@ TEST_CASE("pareto: the front is exactly the non-dominated points (random, brute 
     std::vector<Result> results;
     std::uniform_int_distribution<int> coarse(0, 9);  // coarse values make ties common
     for (int i = 0; i < 30; ++i) {
-      results.push_back(passed(std::to_string(i), 0.8 + 0.01 * coarse(rng), {{1, 10.0 + coarse(rng)}}));
+      results.push_back(
+          passed(std::to_string(i), 0.8 + 0.01 * coarse(rng), {{1, 10.0 + coarse(rng)}}));
     }
     const auto fronts = pareto_fronts(results);
     REQUIRE(fronts.size() == 1);

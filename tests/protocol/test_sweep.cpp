@@ -32,7 +32,8 @@ TEST_CASE("examples/seed-sweep.json validates and parses to the seed scenario") 
   CHECK(s.pruning[1].ratio == 0.5);
   CHECK(s.pruning[1].method == "magnitude");
   CHECK(s.bits == std::vector<int>{32, 8, 4});
-  CHECK(s.precision == std::vector<std::string>{"fp32", "int8", "fixed", "fp16", "bf16", "int4", "mixed"});
+  CHECK(s.precision ==
+        std::vector<std::string>{"fp32", "int8", "fixed", "fp16", "bf16", "int4", "mixed"});
   REQUIRE(s.mixed);
   CHECK(s.mixed->policy == std::vector<std::string>{"int4", "int8"});
   CHECK(s.measurement.batches == std::vector<int>{1, 64});

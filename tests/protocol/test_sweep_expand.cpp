@@ -76,7 +76,8 @@ TEST_CASE("the seed sweep: 63 grid points, 45 jobs, what the bits table excludes
       CHECK(v.config.at("bits") == 4);
       CHECK(v.config.at("quantization").at("group_size") == 32);
     }
-    if (v.config.at("precision") == "mixed") CHECK(v.config.at("mixed").at("policy") == json({"int4", "int8"}));
+    if (v.config.at("precision") == "mixed")
+      CHECK(v.config.at("mixed").at("policy") == json({"int4", "int8"}));
   }
 }
 
@@ -236,7 +237,9 @@ TEST_CASE("every job of a rich sweep matches schemas/job.schema.json") {
 
 }  // namespace
 
-TEST_CASE("every file in examples/ validates and expands to jobs, the variants' configs as eval reads them") {
+TEST_CASE(
+    "every file in examples/ validates and expands to jobs, the variants' configs as eval reads "
+    "them") {
   const std::map<std::string, std::size_t> expected_jobs{
       // 3 pruning × (fp32 32, fp16 32, bf16 32, fp32/fp16/bf16 8 and 4 simulated, int8 and fixed 8
       // and 4, int4 4, mixed 8 and 4): 3 × (3 + 6 + 4 + 1 + 1)
@@ -247,7 +250,8 @@ TEST_CASE("every file in examples/ validates and expands to jobs, the variants' 
       {"targets-sweep.json", 2 * 2 * 4},
   };
   std::size_t files = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(std::string(LOWBIT_SOURCE_DIR) + "/examples")) {
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(LOWBIT_SOURCE_DIR) + "/examples")) {
     if (entry.path().extension() != ".json") continue;
     ++files;
     const std::string name = entry.path().filename().string();
@@ -260,7 +264,8 @@ TEST_CASE("every file in examples/ validates and expands to jobs, the variants' 
     CHECK(outcome.expansion->variants.size() == expected_jobs.at(name));
     for (const auto& job : outcome.expansion->variants) {
       const lowbit::protocol::EvalConfig config = job.config.get<lowbit::protocol::EvalConfig>();
-      CHECK(nlohmann::json(config) == job.config);  // the worker reads back exactly what was planned
+      CHECK(nlohmann::json(config) ==
+            job.config);  // the worker reads back exactly what was planned
     }
   }
   CHECK(files == expected_jobs.size());

@@ -25,9 +25,9 @@ std::string slurp(const std::string& path) {
 ProcessResult run_command(const std::string& command) {
   static std::atomic<int> counter{0};
   const std::filesystem::path dir = std::filesystem::temp_directory_path();
-  const std::string stem = (dir / ("lowbit-test-" + std::to_string(::getpid()) + "-" +
-                                   std::to_string(counter++)))
-                               .string();
+  const std::string stem =
+      (dir / ("lowbit-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++)))
+          .string();
   const std::string out_path = stem + ".out";
   const std::string err_path = stem + ".err";
   const std::string full = command + " >" + out_path + " 2>" + err_path + " </dev/null";

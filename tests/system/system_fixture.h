@@ -13,12 +13,11 @@
 #include <chrono>
 #include <fstream>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "tests/support/subprocess.h"
 #include "worker/coordinator_client.h"
@@ -56,7 +55,8 @@ class Process {
     if (pid_ == 0) {
       ::dup2(fd, 1);
       ::dup2(fd, 2);
-      std::vector<char*> argv{const_cast<char*>(kLowbit.c_str()), const_cast<char*>(subcommand.c_str())};
+      std::vector<char*> argv{const_cast<char*>(kLowbit.c_str()),
+                              const_cast<char*>(subcommand.c_str())};
       for (std::string& a : args) argv.push_back(a.data());
       argv.push_back(nullptr);
       ::execv(kLowbit.c_str(), argv.data());
@@ -97,7 +97,8 @@ class Process {
 // `lowbit coordinator` on loopback; its URL is the first line of its log.
 class Coordinator {
  public:
-  Coordinator(const std::string& dir, std::vector<std::string> extra, const std::string& listen = "127.0.0.1:0")
+  Coordinator(const std::string& dir, std::vector<std::string> extra,
+              const std::string& listen = "127.0.0.1:0")
       : db_(dir + "/lowbit.db") {
     std::vector<std::string> args{"--listen", listen, "--db", db_};
     args.insert(args.end(), extra.begin(), extra.end());
@@ -123,10 +124,12 @@ class Coordinator {
 // A worker of the coordinator at `url`, with fast reconnects and short long-polls. Each has a
 // measurement lock of its own: a SIGSTOPped worker keeps its flock, and the tests stop workers
 // mid-measurement on purpose.
-inline std::unique_ptr<Process> start_worker(const std::string& dir, const std::string& url, const std::string& name,
-                                             const std::string& cache, std::vector<std::string> extra = {}) {
-  std::vector<std::string> args{"--coordinator", url,   "--name",      name,  "--cache",    cache,
-                                "--lease-wait",  "0.5", "--backoff-max", "0.2", "--measure-lock", dir + "/" + name + ".lock"};
+inline std::unique_ptr<Process> start_worker(const std::string& dir, const std::string& url,
+                                             const std::string& name, const std::string& cache,
+                                             std::vector<std::string> extra = {}) {
+  std::vector<std::string> args{
+      "--coordinator", url,   "--name",        name,  "--cache",        cache,
+      "--lease-wait",  "0.5", "--backoff-max", "0.2", "--measure-lock", dir + "/" + name + ".lock"};
   args.insert(args.end(), extra.begin(), extra.end());
   return std::make_unique<Process>("worker", args, dir + "/" + name + ".log");
 }

@@ -34,7 +34,9 @@ void check_exactly_once(CoordinatorClient& client, std::int64_t id) {
   CHECK(status.at("counts").at("done") == status.at("jobs"));
   CHECK(list.size() == status.at("jobs").get<std::size_t>());
   std::set<std::string> configs;
-  for (const nlohmann::json& r : list) configs.insert(r.at("config_hash").get<std::string>() + r.at("target").at("id").get<std::string>());
+  for (const nlohmann::json& r : list)
+    configs.insert(r.at("config_hash").get<std::string>() +
+                   r.at("target").at("id").get<std::string>());
   CHECK(configs.size() == list.size());
 }
 
@@ -45,7 +47,8 @@ std::string integrity(const std::string& db) {
 
 }  // namespace
 
-TEST_CASE("lowbit run: a sweep in, every job done once, schema-valid results and a Pareto front out") {
+TEST_CASE(
+    "lowbit run: a sweep in, every job done once, schema-valid results and a Pareto front out") {
   TempDir dir("lowbit-run");
   std::ofstream(dir.path() + "/tiny.json") << R"({
     "name": "tiny", "workload": {"kind": "mlp", "layers": [784, 16, 10],
@@ -53,8 +56,9 @@ TEST_CASE("lowbit run: a sweep in, every job done once, schema-valid results and
     "axes": {"pruning": [0, 0.5], "bits": [32, 8], "precision": ["fp32", "int8", "bf16"]},
     "pruning": {"method": "magnitude", "finetune_epochs": 0},
     "batches": [1, 8], "measurement": {"repetitions": 2, "min_time_ms": 1, "warmup_ms": 0}})";
-  const auto r = run_command(kLowbit + " run " + dir.path() + "/tiny.json --workers 2 --no-serve --json --db " +
-                             dir.path() + "/run.db --cache " + shared_cache());
+  const auto r = run_command(kLowbit + " run " + dir.path() +
+                             "/tiny.json --workers 2 --no-serve --json --db " + dir.path() +
+                             "/run.db --cache " + shared_cache());
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   CHECK(r.err.starts_with("http://127.0.0.1:"));  // the bound URL first on stderr
@@ -73,7 +77,8 @@ TEST_CASE("lowbit run: a sweep in, every job done once, schema-valid results and
   CHECK(integrity(dir.path() + "/run.db") == "ok");
 }
 
-TEST_CASE("a worker SIGKILLed in the middle of a job: the job is requeued and finished by another") {
+TEST_CASE(
+    "a worker SIGKILLed in the middle of a job: the job is requeued and finished by another") {
   TempDir dir("lowbit-kill-worker");
   // TTLs of a few seconds: a loaded CI machine can stall a healthy worker's heartbeat for a while.
   Coordinator coordinator(dir.path(), {"--lease-ttl", "2", "--max-attempts", "10"});
@@ -88,7 +93,8 @@ TEST_CASE("a worker SIGKILLed in the middle of a job: the job is requeued and fi
   CHECK(sweep_status(client, id).at("counts").at("failed") == 0);
 }
 
-TEST_CASE("a worker SIGTERMed mid-job gives its lease back: the job is requeued at once, same attempt") {
+TEST_CASE(
+    "a worker SIGTERMed mid-job gives its lease back: the job is requeued at once, same attempt") {
   TempDir dir("lowbit-sigterm-worker");
   // A TTL far longer than the test: only the given-back lease can requeue the job in time.
   Coordinator coordinator(dir.path(), {"--lease-ttl", "600"});
@@ -109,9 +115,11 @@ TEST_CASE("a worker SIGTERMed mid-job gives its lease back: the job is requeued 
   check_exactly_once(client, id);
 }
 
-TEST_CASE("the coordinator SIGKILLed mid-sweep and restarted on the same file: the sweep completes") {
+TEST_CASE(
+    "the coordinator SIGKILLed mid-sweep and restarted on the same file: the sweep completes") {
   TempDir dir("lowbit-kill-coordinator");
-  auto coordinator = std::make_unique<Coordinator>(dir.path(), std::vector<std::string>{"--lease-ttl", "3", "--max-attempts", "10"});
+  auto coordinator = std::make_unique<Coordinator>(
+      dir.path(), std::vector<std::string>{"--lease-ttl", "3", "--max-attempts", "10"});
   const std::string url = coordinator->url();
   std::int64_t id = 0;
   {
@@ -119,13 +127,16 @@ TEST_CASE("the coordinator SIGKILLed mid-sweep and restarted on the same file: t
     id = submit(client, gemm_sweep(2, 100));
   }
   auto w = start_worker(dir.path(), url, "w", shared_cache());
-  REQUIRE(wait_until([&] {
-    CoordinatorClient client(url, "");
-    return sweep_status(client, id).at("counts").at("done").get<int>() >= 1;
-  }, 30));
+  REQUIRE(wait_until(
+      [&] {
+        CoordinatorClient client(url, "");
+        return sweep_status(client, id).at("counts").at("done").get<int>() >= 1;
+      },
+      30));
   coordinator->process().kill(SIGKILL);
-  coordinator = std::make_unique<Coordinator>(dir.path(), std::vector<std::string>{"--lease-ttl", "3", "--max-attempts", "10"},
-                                              url.substr(7));  // the same port: the worker reconnects
+  coordinator = std::make_unique<Coordinator>(
+      dir.path(), std::vector<std::string>{"--lease-ttl", "3", "--max-attempts", "10"},
+      url.substr(7));  // the same port: the worker reconnects
   CoordinatorClient client(url, "");
   REQUIRE(wait_until([&] { return sweep_finished(client, id); }, 60));
   check_exactly_once(client, id);
@@ -142,7 +153,8 @@ TEST_CASE("an avx2-capped worker never gets a job for another ISA; that job wait
   sweep["axes"]["precision"] = {"fp32"};
   sweep["axes"]["bits"] = {32};
   const std::int64_t id = submit(client, sweep);
-  auto w = start_worker(dir.path(), coordinator.url(), "capped", shared_cache(), {"--max-isa", "avx2"});
+  auto w =
+      start_worker(dir.path(), coordinator.url(), "capped", shared_cache(), {"--max-isa", "avx2"});
   REQUIRE(wait_until([&] { return sweep_status(client, id).at("counts").at("done") == 1; }, 30));
   const nlohmann::json status = sweep_status(client, id);
   CHECK(status.at("counts").at("queued") == 1);
@@ -150,12 +162,14 @@ TEST_CASE("an avx2-capped worker never gets a job for another ISA; that job wait
   const nlohmann::json list = results(client, id);
   REQUIRE(list.size() == 1);
   CHECK(list[0].at("target").at("isa_cap") == "avx2");
-  const auto r = run_command(kLowbit + " status " + std::to_string(id) + " --coordinator " + coordinator.url());
+  const auto r = run_command(kLowbit + " status " + std::to_string(id) + " --coordinator " +
+                             coordinator.url());
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("avx512_core") != std::string::npos);
 }
 
-TEST_CASE("a worker SIGSTOPped past its lease: its late result is refused, the other worker's stands") {
+TEST_CASE(
+    "a worker SIGSTOPped past its lease: its late result is refused, the other worker's stands") {
   TempDir dir("lowbit-sigstop");
   Coordinator coordinator(dir.path(), {"--lease-ttl", "2", "--max-attempts", "10"});
   CoordinatorClient client(coordinator.url(), "");
@@ -174,7 +188,9 @@ TEST_CASE("a worker SIGSTOPped past its lease: its late result is refused, the o
   CHECK(b->log().find("refused") == std::string::npos);
 }
 
-TEST_CASE("churn: 60 short jobs, 3 workers, one SIGKILLed and restarted every 2 s: 60 results, none twice") {
+TEST_CASE(
+    "churn: 60 short jobs, 3 workers, one SIGKILLed and restarted every 2 s: 60 results, none "
+    "twice") {
   TempDir dir("lowbit-churn");
   Coordinator coordinator(dir.path(), {"--lease-ttl", "1.5", "--max-attempts", "20"});
   CoordinatorClient client(coordinator.url(), "");
@@ -182,19 +198,23 @@ TEST_CASE("churn: 60 short jobs, 3 workers, one SIGKILLed and restarted every 2 
   REQUIRE(sweep_status(client, id).at("jobs") == 60);
   std::vector<std::unique_ptr<Process>> workers;
   for (int i = 0; i < 3; ++i) {
-    workers.push_back(start_worker(dir.path(), coordinator.url(), "w" + std::to_string(i), shared_cache()));
+    workers.push_back(
+        start_worker(dir.path(), coordinator.url(), "w" + std::to_string(i), shared_cache()));
   }
   std::mt19937 rng(5);
   int kills = 0;
-  const bool finished = wait_until([&] {
-    if (sweep_finished(client, id)) return true;
-    std::this_thread::sleep_for(std::chrono::seconds(2));
-    const std::size_t victim = rng() % workers.size();
-    workers[victim]->kill(SIGKILL);
-    workers[victim] = start_worker(dir.path(), coordinator.url(), "w" + std::to_string(victim), shared_cache());
-    ++kills;
-    return false;
-  }, 120);
+  const bool finished = wait_until(
+      [&] {
+        if (sweep_finished(client, id)) return true;
+        std::this_thread::sleep_for(std::chrono::seconds(2));
+        const std::size_t victim = rng() % workers.size();
+        workers[victim]->kill(SIGKILL);
+        workers[victim] = start_worker(dir.path(), coordinator.url(), "w" + std::to_string(victim),
+                                       shared_cache());
+        ++kills;
+        return false;
+      },
+      120);
   REQUIRE(finished);
   MESSAGE(kills << " workers killed and restarted");
   check_exactly_once(client, id);

@@ -44,7 +44,8 @@ worker::WorkerSettings settings_in(const testing::TempDir& cache) {
   return s;
 }
 
-const nlohmann::json kMeasurement = {{"batches", {1}}, {"repetitions", 2}, {"min_time_ms", 1}, {"warmup_ms", 0}};
+const nlohmann::json kMeasurement = {
+    {"batches", {1}}, {"repetitions", 2}, {"min_time_ms", 1}, {"warmup_ms", 0}};
 
 nlohmann::json variant(const std::string& precision, int bits) {
   protocol::EvalConfig c;
@@ -56,7 +57,8 @@ nlohmann::json variant(const std::string& precision, int bits) {
 
 }  // namespace
 
-TEST_CASE("job runner: a prepare job uploads its model; another worker measures exactly those weights") {
+TEST_CASE(
+    "job runner: a prepare job uploads its model; another worker measures exactly those weights") {
   testing::TempDir cache_a("lowbit-cache-a"), cache_b("lowbit-cache-b");
   MapArtifacts artifacts;
   const protocol::PrepareResult prepared =
@@ -67,19 +69,22 @@ TEST_CASE("job runner: a prepare job uploads its model; another worker measures 
   CHECK(prepared.train_seconds > 0.0);
   CHECK(nlohmann::json(prepared).get<protocol::PrepareResult>().models == prepared.models);
 
-  const protocol::Result r =
-      worker::run_variant_job(variant("int8", 8), kMeasurement, &prepared, settings_in(cache_b), artifacts);
+  const protocol::Result r = worker::run_variant_job(variant("int8", 8), kMeasurement, &prepared,
+                                                     settings_in(cache_b), artifacts);
   CHECK(r.status == "passed");
   CHECK(r.base_model->hash == prepared.models[0].hash);
   CHECK(r.accuracy->baseline_top1 == prepared.models[0].test_top1);
   CHECK(r.train_seconds == 0.0);
   CHECK(artifacts.gets == 1);
   // Installed once: the next variant on that worker fetches nothing.
-  worker::run_variant_job(variant("fp32", 32), kMeasurement, &prepared, settings_in(cache_b), artifacts);
+  worker::run_variant_job(variant("fp32", 32), kMeasurement, &prepared, settings_in(cache_b),
+                          artifacts);
   CHECK(artifacts.gets == 1);
 }
 
-TEST_CASE("job runner: a missing or corrupt artifact, or other data, fails the variant without training") {
+TEST_CASE(
+    "job runner: a missing or corrupt artifact, or other data, fails the variant without "
+    "training") {
   testing::TempDir cache_a("lowbit-cache-a"), cache_b("lowbit-cache-b");
   MapArtifacts artifacts;
   protocol::PrepareResult prepared =
@@ -116,7 +121,8 @@ TEST_CASE("job runner: a distilled sweep prepares three models; the variant repo
   CHECK(artifacts.files.size() == 3);
   nlohmann::json config = variant("fp32", 32);
   config["distillation"] = distill;
-  const protocol::Result r = worker::run_variant_job(config, kMeasurement, &prepared, settings_in(cache_b), artifacts);
+  const protocol::Result r =
+      worker::run_variant_job(config, kMeasurement, &prepared, settings_in(cache_b), artifacts);
   CHECK(r.status == "passed");
   CHECK(r.base_model->hash == prepared.models[0].hash);
   CHECK(r.distillation->teacher_hash == prepared.models[1].hash);
@@ -126,9 +132,12 @@ TEST_CASE("job runner: a distilled sweep prepares three models; the variant repo
 TEST_CASE("job runner: bad job configs are input errors") {
   testing::TempDir cache("lowbit-cache");
   MapArtifacts artifacts;
-  CHECK_THROWS_AS(worker::run_prepare_job({{"nope", 1}}, settings_in(cache), artifacts), std::invalid_argument);
-  CHECK_THROWS_AS(worker::run_variant_job({{"nope", 1}}, kMeasurement, nullptr, settings_in(cache), artifacts),
+  CHECK_THROWS_AS(worker::run_prepare_job({{"nope", 1}}, settings_in(cache), artifacts),
                   std::invalid_argument);
-  CHECK_THROWS_AS(worker::run_variant_job(variant("fp32", 32), kMeasurement, nullptr, settings_in(cache), artifacts),
+  CHECK_THROWS_AS(
+      worker::run_variant_job({{"nope", 1}}, kMeasurement, nullptr, settings_in(cache), artifacts),
+      std::invalid_argument);
+  CHECK_THROWS_AS(worker::run_variant_job(variant("fp32", 32), kMeasurement, nullptr,
+                                          settings_in(cache), artifacts),
                   std::invalid_argument);
 }

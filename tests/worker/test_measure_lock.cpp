@@ -1,7 +1,6 @@
 // The host-wide measurement lock: exclusive across processes, released by the kernel when its
 // holder is SIGKILLed — a killed worker must never leave the host's measurements blocked.
 #include <doctest/doctest.h>
-
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>

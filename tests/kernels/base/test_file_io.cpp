@@ -55,7 +55,8 @@ TEST_CASE("file io: write_file_atomically and read_file round-trip, no temp file
   CHECK(lowbit::kernels::read_file(folder / "empty").empty());
 
   std::vector<std::string> names;
-  for (const auto& entry : fs::directory_iterator(folder)) names.push_back(entry.path().filename().string());
+  for (const auto& entry : fs::directory_iterator(folder))
+    names.push_back(entry.path().filename().string());
   std::sort(names.begin(), names.end());
   CAPTURE(names.size());
   CHECK(names == std::vector<std::string>{"empty", "m.lbm"});

@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/base/random.h"
 #include "kernels/engine/engine_fp32.h"
 #include "kernels/train/evaluate.h"
-#include "kernels/base/random.h"
 #include "kernels/train/train.h"
 
 using namespace lowbit::kernels;

@@ -39,12 +39,14 @@ TEST_CASE("mixed: each layer is its own path's engine, the ReLU between them") {
   // All fp32: the fp32 reference model.
   std::vector<LayerPrecision> fp32(3, LayerPrecision{"fp32", 32});
   std::vector<std::shared_ptr<InferenceEngine>> engines;
-  for (int l = 0; l < 3; ++l) engines.push_back(layers.engine(l, fp32[static_cast<std::size_t>(l)], nullptr));
+  for (int l = 0; l < 3; ++l)
+    engines.push_back(layers.engine(l, fp32[static_cast<std::size_t>(l)], nullptr));
   const auto mixed = make_mixed_engine(engines, fp32);
   const std::vector<float> got = run(*mixed, images, 6);
   const std::vector<float> want = run(*make_fp32_reference_engine(model), images, 6);
   REQUIRE(got.size() == want.size());
-  for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i] == doctest::Approx(want[i]).epsilon(1e-5));
+  for (std::size_t i = 0; i < got.size(); ++i)
+    CHECK(got[i] == doctest::Approx(want[i]).epsilon(1e-5));
   CHECK(mixed->kernel().starts_with("mixed["));
   REQUIRE(mixed->layers().size() == 3);
   CHECK(mixed->layers()[0].impl.find("+relu") != std::string::npos);
@@ -54,9 +56,11 @@ TEST_CASE("mixed: each layer is its own path's engine, the ReLU between them") {
   // kernel, and the int4 engine's ReLU is the same max(0, ·) in fp32).
   std::vector<LayerPrecision> int4(3, LayerPrecision{"int4", 4});
   engines.clear();
-  for (int l = 0; l < 3; ++l) engines.push_back(layers.engine(l, int4[static_cast<std::size_t>(l)], nullptr));
+  for (int l = 0; l < 3; ++l)
+    engines.push_back(layers.engine(l, int4[static_cast<std::size_t>(l)], nullptr));
   const std::vector<float> packed = run(*make_mixed_engine(engines, int4), images, 6);
-  const std::vector<float> whole = run(*make_int4_engine(model, 4, 32, QuantScheme::kSymmetric, "ref"), images, 6);
+  const std::vector<float> whole =
+      run(*make_int4_engine(model, 4, 32, QuantScheme::kSymmetric, "ref"), images, 6);
   CHECK(packed == whole);
 
   // A layer no path runs is a reason, not an engine; engines are built once.
@@ -64,5 +68,6 @@ TEST_CASE("mixed: each layer is its own path's engine, the ReLU between them") {
   CHECK(layers.engine(0, {"int4", 8}, &reason) == nullptr);
   CHECK(reason.find("int4 needs bits ≤ 4") != std::string::npos);
   CHECK(layers.engine(1, {"int4", 4}, nullptr) == engines[1]);
-  CHECK_THROWS_AS(make_mixed_engine({engines[0], engines[2]}, {int4[0], int4[2]}), std::invalid_argument);
+  CHECK_THROWS_AS(make_mixed_engine({engines[0], engines[2]}, {int4[0], int4[2]}),
+                  std::invalid_argument);
 }

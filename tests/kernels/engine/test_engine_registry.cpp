@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "kernels/base/library_info.h"
 #include "kernels/engine/engine_fp32.h"
 #include "kernels/engine/engine_registry.h"
 #include "kernels/engine/engine_sparse.h"
-#include "kernels/base/library_info.h"
 #include "kernels/engine/onednn_common.h"
 #include "kernels/engine/simulated_weights.h"
 #include "tests/kernels/engine_test_support.h"
@@ -36,7 +36,9 @@ struct Fixture {
   }
 };
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 // Twins are named "ref/…" (fp32, bf16, int8) or "…_ref" (the tiers of our own kernels).
 bool is_reference_kernel(const std::string& kernel) {
@@ -160,7 +162,9 @@ TEST_CASE("registry: int4 runs at 2..4 bits on the fastest tier the CPU and cap 
     REQUIRE(c.engine);
     CHECK(c.engine->weights() == "real");
     CHECK(contains(c.engine->kernel(), "lowbit/q" + std::to_string(bits) + "_g32_"));
-    CHECK(c.path == (c.engine->kernel().ends_with("_avx512_vnni") ? "avx512" : c.engine->kernel().ends_with("_avx2") ? "avx2" : "portable"));
+    CHECK(c.path == (c.engine->kernel().ends_with("_avx512_vnni") ? "avx512"
+                     : c.engine->kernel().ends_with("_avx2")      ? "avx2"
+                                                                  : "portable"));
   }
   // The portable tier is real code, not a twin: under a cap below AVX2 auto takes it.
   const EngineChoice capped = f.select("int4", 4, "auto", "sse41");

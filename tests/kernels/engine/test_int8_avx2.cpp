@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "kernels/base/library_info.h"
 #include "kernels/engine/engine_int8_avx2.h"
 #include "kernels/engine/engine_onednn_int8.h"
 #include "kernels/engine/int8_reference.h"
-#include "kernels/base/library_info.h"
 #include "kernels/engine/onednn_common.h"
 #include "tests/kernels/engine_test_support.h"
 
@@ -50,7 +50,8 @@ TEST_CASE("int8 avx2: logits equal the reference bit for bit on odd shapes, batc
           QuantSpec spec;
           spec.bits = bits;
           spec.static_activations = static_activations;
-          spec.granularity = bits == 5 ? QuantGranularity::kPerTensor : QuantGranularity::kPerChannel;
+          spec.granularity =
+              bits == 5 ? QuantGranularity::kPerTensor : QuantGranularity::kPerChannel;
           Int8Options options;
           options.fuse_requantize = fuse;
           options.range = Int8ActivationRange::kFull;
@@ -58,7 +59,8 @@ TEST_CASE("int8 avx2: logits equal the reference bit for bit on odd shapes, batc
           const auto ref = make_int8_reference_engine(model, spec, calibration, options);
           for (const int batch : {1, 3, 17}) {
             CAPTURE(batch);
-            const std::vector<float> images = random_images(seed + 2 + static_cast<std::uint64_t>(batch), batch, shape.front());
+            const std::vector<float> images =
+                random_images(seed + 2 + static_cast<std::uint64_t>(batch), batch, shape.front());
             CHECK(bit_equal(run(*fast, images, batch), run(*ref, images, batch)));
           }
         }
@@ -97,7 +99,8 @@ TEST_CASE("int8 oneDNN: small batches run the AVX2 GEMM and still equal the refe
   CHECK(fast->kernel().find("+lowbit/u8s8_avx2(batch<8)") != std::string::npos);
   for (const int batch : {1, 7}) {
     CAPTURE(batch);
-    const std::vector<float> images = random_images(11 + static_cast<std::uint64_t>(batch), batch, 784);
+    const std::vector<float> images =
+        random_images(11 + static_cast<std::uint64_t>(batch), batch, 784);
     CHECK(bit_equal(run(*fast, images, batch), run(*ref, images, batch)));
   }
   // The automatic threshold: only where oneDNN's int8 lacks VNNI on AVX2.

@@ -21,11 +21,11 @@
 #include <vector>
 
 #include "kernels/base/bf16.h"
+#include "kernels/base/library_info.h"
+#include "kernels/base/random.h"
 #include "kernels/engine/engine_fp32.h"
 #include "kernels/engine/engine_onednn_bf16.h"
-#include "kernels/base/library_info.h"
 #include "kernels/engine/onednn_common.h"
-#include "kernels/base/random.h"
 #include "kernels/train/train.h"
 #include "tests/kernels/engine_test_support.h"
 

@@ -26,12 +26,12 @@
 #include <string>
 #include <vector>
 
+#include "kernels/base/library_info.h"
+#include "kernels/base/random.h"
 #include "kernels/engine/engine_fp32.h"
 #include "kernels/engine/engine_onednn_int8.h"
 #include "kernels/engine/int8_reference.h"
-#include "kernels/base/library_info.h"
 #include "kernels/engine/onednn_common.h"
-#include "kernels/base/random.h"
 #include "kernels/train/train.h"
 #include "tests/kernels/engine_test_support.h"
 
@@ -61,7 +61,8 @@ std::vector<double> abs_row_sums(const Int8Layer& layer) {
   std::vector<double> sums(static_cast<std::size_t>(layer.outputs), 0.0);
   for (int n = 0; n < layer.outputs; ++n) {
     for (int k = 0; k < layer.inputs; ++k) {
-      sums[static_cast<std::size_t>(n)] += std::abs(layer.weights[element_count(n, layer.inputs) + k]);
+      sums[static_cast<std::size_t>(n)] +=
+          std::abs(layer.weights[element_count(n, layer.inputs) + k]);
     }
   }
   return sums;
@@ -359,7 +360,8 @@ TEST_CASE("int8: argmax agrees with fp32 on at least 95% of random inputs at 8 b
     const std::vector<float> got = run(*engine, images, count);
     int agree = 0;
     for (int m = 0; m < count; ++m) {
-      agree += argmax(&got[element_count(m, 10)], 10) == argmax(&want[element_count(m, 10)], 10) ? 1 : 0;
+      agree +=
+          argmax(&got[element_count(m, 10)], 10) == argmax(&want[element_count(m, 10)], 10) ? 1 : 0;
     }
     const std::string mode = static_activations ? "static" : "dynamic";
     MESSAGE(mode, " activations: argmax agrees with fp32 on ", agree, " of ", count);

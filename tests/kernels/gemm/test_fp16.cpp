@@ -24,12 +24,12 @@
 #include <string>
 #include <vector>
 
-#include "kernels/engine/engine_fp16.h"
-#include "kernels/engine/engine_fp32.h"
-#include "kernels/train/evaluate.h"
-#include "kernels/gemm/gemm_f32f16.h"
 #include "kernels/base/half.h"
 #include "kernels/base/random.h"
+#include "kernels/engine/engine_fp16.h"
+#include "kernels/engine/engine_fp32.h"
+#include "kernels/gemm/gemm_f32f16.h"
+#include "kernels/train/evaluate.h"
 #include "kernels/train/train.h"
 
 using namespace lowbit::kernels;

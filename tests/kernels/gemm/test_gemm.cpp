@@ -13,8 +13,8 @@
 #include <limits>
 #include <vector>
 
-#include "kernels/gemm/gemm.h"
 #include "kernels/base/random.h"
+#include "kernels/gemm/gemm.h"
 
 using namespace lowbit::kernels;
 
@@ -52,7 +52,8 @@ void check_case(const Case& c, std::uint64_t seed) {
   std::vector<float> c_init = random_matrix(rng, static_cast<std::size_t>(m * n));
   std::vector<float> c_fast = c_init;
   std::vector<float> c_ref = c_init;
-  GemmArgs args{c.shape, c.ta, c.tb, c.alpha, a.data(), a_cols, b.data(), b_cols, c.beta, nullptr, n};
+  GemmArgs args{c.shape,  c.ta,   c.tb,   c.alpha, a.data(), a_cols,
+                b.data(), b_cols, c.beta, nullptr, n};
   args.c = c_fast.data();
   sgemm_openblas(args);
   args.c = c_ref.data();
@@ -72,12 +73,15 @@ void check_case(const Case& c, std::uint64_t seed) {
     for (int j = 0; j < n; ++j) {
       double magnitude = 0.0;
       for (int p = 0; p < k; ++p) {
-        magnitude += std::fabs(static_cast<double>(at(a, a_cols, c.ta, i, p)) * at(b, b_cols, c.tb, p, j));
+        magnitude +=
+            std::fabs(static_cast<double>(at(a, a_cols, c.ta, i, p)) * at(b, b_cols, c.tb, p, j));
       }
-      const double scale = std::fabs(c.alpha) * magnitude + std::fabs(c.beta * c_init[static_cast<std::size_t>(i * n + j)]);
+      const double scale = std::fabs(c.alpha) * magnitude +
+                           std::fabs(c.beta * c_init[static_cast<std::size_t>(i * n + j)]);
       const double bound = gamma * scale + std::numeric_limits<float>::denorm_min();
-      const double err = std::fabs(static_cast<double>(c_fast[static_cast<std::size_t>(i * n + j)]) -
-                                   c_ref[static_cast<std::size_t>(i * n + j)]);
+      const double err =
+          std::fabs(static_cast<double>(c_fast[static_cast<std::size_t>(i * n + j)]) -
+                    c_ref[static_cast<std::size_t>(i * n + j)]);
       sum_err += err;
       sum_bound += bound;
       if (err > bound) {
@@ -118,7 +122,17 @@ TEST_CASE("gemm: beta == 0 ignores NaN in C") {
   const std::vector<float> b{1, 0, 0, 1};
   for (auto fn : {&sgemm_ref, &sgemm_openblas}) {
     std::vector<float> c(4, std::numeric_limits<float>::quiet_NaN());
-    fn({{2, 2, 2}, Transpose::kNo, Transpose::kNo, 1.0f, a.data(), 2, b.data(), 2, 0.0f, c.data(), 2});
+    fn({{2, 2, 2},
+        Transpose::kNo,
+        Transpose::kNo,
+        1.0f,
+        a.data(),
+        2,
+        b.data(),
+        2,
+        0.0f,
+        c.data(),
+        2});
     CHECK(c == a);
   }
 }
@@ -128,6 +142,16 @@ TEST_CASE("gemm: the reference is exact on small integers") {
   const std::vector<float> a{1, 2, 3, 4, 5, 6};
   const std::vector<float> b{7, 8, 9, 10};
   std::vector<float> c(6, 0.0f);
-  sgemm_ref({{3, 2, 2}, Transpose::kNo, Transpose::kNo, 1.0f, a.data(), 2, b.data(), 2, 0.0f, c.data(), 2});
+  sgemm_ref({{3, 2, 2},
+             Transpose::kNo,
+             Transpose::kNo,
+             1.0f,
+             a.data(),
+             2,
+             b.data(),
+             2,
+             0.0f,
+             c.data(),
+             2});
   CHECK(c == std::vector<float>{25, 28, 57, 64, 89, 100});
 }

@@ -1,4 +1,5 @@
-// The int4 path's GEMM tiers (kernels/gemm/gemm_lowbit.h) and engine (kernels/engine/engine_int4.h).
+// The int4 path's GEMM tiers (kernels/gemm/gemm_lowbit.h) and engine
+// (kernels/engine/engine_int4.h).
 //
 // Every tier against the reference: bit for bit, by memcmp. That is the kernels' contract, not a
 // hope: each group's integer dot is exact in every tier, and the fp32 steps per output (s = d_w ·
@@ -17,14 +18,14 @@
 #include <string>
 #include <vector>
 
-#include "kernels/gemm/block_pack.h"
-#include "kernels/quant/block_quant.h"
-#include "kernels/engine/engine_int4.h"
-#include "kernels/gemm/gemm_lowbit.h"
 #include "kernels/base/half.h"
-#include "kernels/prune/prune.h"
-#include "kernels/gemm/q8_blocks.h"
 #include "kernels/base/random.h"
+#include "kernels/engine/engine_int4.h"
+#include "kernels/gemm/block_pack.h"
+#include "kernels/gemm/gemm_lowbit.h"
+#include "kernels/gemm/q8_blocks.h"
+#include "kernels/prune/prune.h"
+#include "kernels/quant/block_quant.h"
 #include "tests/kernels/engine_test_support.h"
 
 using namespace lowbit::kernels;
@@ -89,7 +90,8 @@ TEST_CASE("lowbit gemm: every tier equals the reference bit for bit on odd shape
   for (const LowbitKernel& kernel : lowbit_kernels()) {
     if (std::string(kernel.path) == "ref") continue;
     if (!kernel.cpu_supports()) {
-      MESSAGE("skipped lowbit tier " << std::string(kernel.path) << ": this CPU lacks " << std::string(kernel.cpu_flags));
+      MESSAGE("skipped lowbit tier " << std::string(kernel.path) << ": this CPU lacks "
+                                     << std::string(kernel.cpu_flags));
       continue;
     }
     ran.push_back(kernel.path);
@@ -130,7 +132,8 @@ TEST_CASE("lowbit gemm: every tier equals the reference bit for bit on odd shape
   }
 }
 
-TEST_CASE("lowbit gemm: every interleaved (x8) kernel equals the reference bit for bit on odd shapes") {
+TEST_CASE(
+    "lowbit gemm: every interleaved (x8) kernel equals the reference bit for bit on odd shapes") {
   // N around the 8-output block (1, 7, 8, 9, 17: padding rows), K not a multiple of the group,
   // of 4 or of 32, batches on and off the 4-row tile.
   const int depths[] = {1, 5, 33, 64, 130, 257};
@@ -141,7 +144,8 @@ TEST_CASE("lowbit gemm: every interleaved (x8) kernel equals the reference bit f
   for (const LowbitKernel& kernel : lowbit_kernels()) {
     if (kernel.run_x8 == nullptr) continue;
     if (!kernel.cpu_supports()) {
-      MESSAGE("skipped lowbit x8 tier " << std::string(kernel.path) << ": this CPU lacks " << std::string(kernel.cpu_flags));
+      MESSAGE("skipped lowbit x8 tier " << std::string(kernel.path) << ": this CPU lacks "
+                                        << std::string(kernel.cpu_flags));
       continue;
     }
     ran.push_back(kernel.path);
@@ -192,14 +196,16 @@ TEST_CASE("lowbit gemm: interleaving keeps every code, scale and zero point") {
       const LowbitX8Weights x8 = interleave_x8(view_of(w));
       CAPTURE(bits);
       CHECK(x8.blocks == 2);
-      CHECK(x8.codes.size() == 2u * 3u * static_cast<std::size_t>(bits) * 32u);  // 2 blocks × 3 chunks
+      CHECK(x8.codes.size() ==
+            2u * 3u * static_cast<std::size_t>(bits) * 32u);  // 2 blocks × 3 chunks
       CHECK(x8.scales.size() == 2u * 3u * 8u);
       CHECK(x8.zero_points.size() == (scheme == QuantScheme::kAsymmetric ? 48u : 0u));
       for (int r = 0; r < n; ++r) {
         for (int g = 0; g < 3; ++g) {
           const std::size_t at = static_cast<std::size_t>((r / 8 * 3 + g) * 8 + r % 8);
           CHECK(x8.scales[at] == w.group(r, g).scale);
-          if (scheme == QuantScheme::kAsymmetric) CHECK(x8.zero_points[at] == w.group(r, g).zero_point);
+          if (scheme == QuantScheme::kAsymmetric)
+            CHECK(x8.zero_points[at] == w.group(r, g).zero_point);
         }
       }
     }
@@ -241,8 +247,9 @@ TEST_CASE("lowbit gemm: the reference is within the derived fp32 bound of exact 
     const int n = 6;
     const int k = 300;
     const int batch = 4;
-    const BlockQuantMatrix w = quantize_block_matrix(random_matrix(rng, n, k, 0.1), n, k,
-                                                     {bits, 32, QuantScheme::kAsymmetric, ScaleSearch::kSearch});
+    const BlockQuantMatrix w =
+        quantize_block_matrix(random_matrix(rng, n, k, 0.1), n, k,
+                              {bits, 32, QuantScheme::kAsymmetric, ScaleSearch::kSearch});
     const std::vector<float> src = random_matrix(rng, batch, k, 1.0);
     Q8Blocks x;
     quantize_q8_blocks(src.data(), batch, k, k, 32, x);
@@ -256,10 +263,14 @@ TEST_CASE("lowbit gemm: the reference is within the derived fp32 bound of exact 
           const GroupParams p = w.group(o, g);
           double dot = 0.0;
           for (int c = g * 32; c < std::min(k, g * 32 + 32); ++c) {
-            const double q_w = w_hat[element_count(o, k) + static_cast<std::size_t>(c)] / half_to_float(p.scale);
-            dot += q_w * x.codes[static_cast<std::size_t>(m) * x.ld_codes() + static_cast<std::size_t>(c)];
+            const double q_w =
+                w_hat[element_count(o, k) + static_cast<std::size_t>(c)] / half_to_float(p.scale);
+            dot +=
+                q_w *
+                x.codes[static_cast<std::size_t>(m) * x.ld_codes() + static_cast<std::size_t>(c)];
           }
-          const double term = dot * half_to_float(p.scale) * x.scales[element_count(m, x.groups) + static_cast<std::size_t>(g)];
+          const double term = dot * half_to_float(p.scale) *
+                              x.scales[element_count(m, x.groups) + static_cast<std::size_t>(g)];
           exact += term;
           magnitude += std::fabs(term);
         }
@@ -280,8 +291,8 @@ TEST_CASE("lowbit gemm: kernel table order, forcing and refusals") {
   CHECK_THROWS_AS(find_lowbit_kernel("neon"), std::invalid_argument);
   CHECK_THROWS_AS(select_lowbit_kernel("avx9"), std::invalid_argument);
   if (!kernels.front().cpu_supports()) {
-    MESSAGE("lowbit tier avx512_vnni cannot run on this CPU (needs " << std::string(kernels.front().cpu_flags)
-                                                                    << "); its refusal is checked instead");
+    MESSAGE("lowbit tier avx512_vnni cannot run on this CPU (needs "
+            << std::string(kernels.front().cpu_flags) << "); its refusal is checked instead");
     CHECK_THROWS_AS(find_lowbit_kernel("avx512_vnni"), EngineUnavailable);
   }
   if (kernels[1].cpu_supports()) {
@@ -310,7 +321,8 @@ TEST_CASE("int4 engine: every path equals the reference engine bit for bit") {
           const auto fast = make_int4_engine(model, bits, group, scheme, kernel.path);
           for (const int batch : {1, 3, 17}) {
             CAPTURE(batch);
-            const std::vector<float> images = random_images(seed + static_cast<std::uint64_t>(batch), batch, shape.front());
+            const std::vector<float> images =
+                random_images(seed + static_cast<std::uint64_t>(batch), batch, shape.front());
             CHECK(bit_equal(run(*fast, images, batch), run(*ref, images, batch)));
           }
         }
@@ -336,8 +348,11 @@ TEST_CASE("int4 engine: names, storage and bad arguments") {
   const auto asym = make_int4_engine(model, 3, 64, QuantScheme::kAsymmetric, "ref");
   CHECK(asym->kernel() == "lowbit/q3_g64_ref");
   // 3 bits, G = 64: 70 inputs take 2 groups (128 codes), 19 inputs 1; 2 + 1 bytes per group.
-  CHECK(asym->model_bytes() == (19 * 128 * 3 / 8 + 19 * 2 * 3) + (5 * 64 * 3 / 8 + 5 * 1 * 3) + (19 + 5) * 4);
-  CHECK(make_int4_engine(model, 2, 128, QuantScheme::kSymmetric)->kernel().starts_with("lowbit/q2_g128_"));
+  CHECK(asym->model_bytes() ==
+        (19 * 128 * 3 / 8 + 19 * 2 * 3) + (5 * 64 * 3 / 8 + 5 * 1 * 3) + (19 + 5) * 4);
+  CHECK(make_int4_engine(model, 2, 128, QuantScheme::kSymmetric)
+            ->kernel()
+            .starts_with("lowbit/q2_g128_"));
 
   auto message = [&](int bits, int group, const std::string& path) {
     try {

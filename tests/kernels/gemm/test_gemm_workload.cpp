@@ -4,9 +4,9 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "kernels/base/random.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/gemm/gemm_workload.h"
-#include "kernels/base/random.h"
 
 using namespace lowbit::kernels;
 
@@ -21,7 +21,17 @@ TEST_CASE("gemm workload: error metrics are exact on small integer matrices") {
   for (float& v : b) v = static_cast<float>(static_cast<int>(rng.below(17)) - 8);
   std::vector<float> c(7 * 5);
   for (GemmFn fn : {&sgemm_openblas, &sgemm_ref}) {
-    fn({{p.m, p.n, p.k}, Transpose::kNo, Transpose::kNo, 1.0f, a.data(), p.k, b.data(), p.n, 0.0f, c.data(), p.n});
+    fn({{p.m, p.n, p.k},
+        Transpose::kNo,
+        Transpose::kNo,
+        1.0f,
+        a.data(),
+        p.k,
+        b.data(),
+        p.n,
+        0.0f,
+        c.data(),
+        p.n});
     const GemmError e = gemm_error(c, gemm_reference_f64(p, a, b));
     CHECK(e.max_rel == 0.0);
     CHECK_FALSE(e.sqnr_db.has_value());

@@ -20,12 +20,12 @@
 #include <string>
 #include <vector>
 
+#include "kernels/base/random.h"
 #include "kernels/engine/engine_fp32.h"
 #include "kernels/engine/engine_sparse.h"
 #include "kernels/gemm/gemm.h"
-#include "kernels/prune/prune.h"
-#include "kernels/base/random.h"
 #include "kernels/gemm/sparse_csr.h"
+#include "kernels/prune/prune.h"
 #include "kernels/train/train.h"
 
 using namespace lowbit::kernels;

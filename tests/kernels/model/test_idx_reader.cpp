@@ -17,9 +17,9 @@
 #include <string>
 #include <vector>
 
+#include "kernels/base/random.h"
 #include "kernels/model/dataset.h"
 #include "kernels/model/idx_reader.h"
-#include "kernels/base/random.h"
 #include "tests/support/subprocess.h"
 
 namespace {
@@ -64,15 +64,16 @@ Bytes seeded_bytes(std::uint64_t seed, std::size_t n, std::uint64_t limit = 256)
 
 void write_plain(const fs::path& path, const Bytes& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
   REQUIRE(out.good());
 }
 
 void write_gzip(const fs::path& path, const Bytes& bytes) {
   gzFile file = gzopen(path.string().c_str(), "wb");
   REQUIRE(file != nullptr);
-  const int wrote = bytes.empty() ? 0
-                                  : gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size()));
+  const int wrote =
+      bytes.empty() ? 0 : gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size()));
   const int closed = gzclose(file);
   REQUIRE(wrote == static_cast<int>(bytes.size()));
   REQUIRE(closed == Z_OK);
@@ -112,7 +113,8 @@ TEST_CASE("idx: parse_idx reads a 3-dim image file and a 1-dim label file exactl
   // Rows and cols differ so a swapped dimension shows.
   const std::vector<std::uint32_t> dims{5, 4, 3};
   const Bytes pixels = seeded_bytes(kSeed, 5 * 4 * 3);
-  const IdxArray images = parse_idx(make_idx(kIdxMagicImages, dims, pixels), kIdxMagicImages, "img");
+  const IdxArray images =
+      parse_idx(make_idx(kIdxMagicImages, dims, pixels), kIdxMagicImages, "img");
   CHECK(images.dims == dims);
   CHECK(images.data == pixels);
 
@@ -190,7 +192,8 @@ TEST_CASE("idx: parse_idx rejects truncated data and trailing bytes, giving the 
 
   SUBCASE("one byte short") {
     const Bytes cut(full.begin(), full.end() - 1);
-    const std::string msg = data_error_message([&] { parse_idx(cut, kIdxMagicImages, "short.idx"); });
+    const std::string msg =
+        data_error_message([&] { parse_idx(cut, kIdxMagicImages, "short.idx"); });
     CAPTURE(msg);
     CHECK(contains(msg, "short.idx"));
     CHECK(contains(msg, "truncated"));
@@ -199,7 +202,8 @@ TEST_CASE("idx: parse_idx rejects truncated data and trailing bytes, giving the 
   }
   SUBCASE("header only") {
     const Bytes cut(full.begin(), full.begin() + 16);
-    const std::string msg = data_error_message([&] { parse_idx(cut, kIdxMagicImages, "empty.idx"); });
+    const std::string msg =
+        data_error_message([&] { parse_idx(cut, kIdxMagicImages, "empty.idx"); });
     CAPTURE(msg);
     CHECK(contains(msg, "empty.idx"));
     CHECK(contains(msg, "truncated"));
@@ -209,7 +213,8 @@ TEST_CASE("idx: parse_idx rejects truncated data and trailing bytes, giving the 
     longer.push_back(0);
     longer.push_back(0);
     longer.push_back(0);
-    const std::string msg = data_error_message([&] { parse_idx(longer, kIdxMagicImages, "long.idx"); });
+    const std::string msg =
+        data_error_message([&] { parse_idx(longer, kIdxMagicImages, "long.idx"); });
     CAPTURE(msg);
     CHECK(contains(msg, "long.idx"));
     CHECK(contains(msg, "3 unexpected bytes"));
@@ -222,13 +227,14 @@ TEST_CASE("idx: parse_idx rejects a zero dimension in any position") {
     std::vector<std::uint32_t> dims{2, 3, 4};
     dims[zero_at] = 0;
     const Bytes bytes = make_idx(kIdxMagicImages, dims, {});
-    const std::string msg = data_error_message([&] { parse_idx(bytes, kIdxMagicImages, "zero.idx"); });
+    const std::string msg =
+        data_error_message([&] { parse_idx(bytes, kIdxMagicImages, "zero.idx"); });
     CAPTURE(msg);
     CHECK(contains(msg, "zero.idx"));
     CHECK(contains(msg, "dimension " + std::to_string(zero_at) + " is zero"));
   }
-  const std::string msg =
-      data_error_message([&] { parse_idx(make_idx(kIdxMagicLabels, {0}, {}), kIdxMagicLabels, "l"); });
+  const std::string msg = data_error_message(
+      [&] { parse_idx(make_idx(kIdxMagicLabels, {0}, {}), kIdxMagicLabels, "l"); });
   CHECK(contains(msg, "is zero"));
 }
 
@@ -302,7 +308,8 @@ TEST_CASE("gzip: a gzip file truncated anywhere throws DataError naming the file
     CAPTURE(cut);
     CAPTURE(n);
     const fs::path path = dir.folder() / ("cut-" + std::to_string(cut) + ".gz");
-    write_plain(path, Bytes(compressed.begin(), compressed.begin() + static_cast<std::ptrdiff_t>(cut)));
+    write_plain(path,
+                Bytes(compressed.begin(), compressed.begin() + static_cast<std::ptrdiff_t>(cut)));
     std::string msg = data_error_message([&] { read_gzip_file(path); });
     CAPTURE(msg);
     CHECK(contains(msg, path.string()));
@@ -316,7 +323,8 @@ TEST_CASE("gzip: corrupted compressed bytes or CRC throw DataError naming the fi
   TempDir dir("lowbit-test-idx-gzip-corrupt");
   // Compressible data (real Huffman blocks) and random data (stored blocks).
   Bytes text(50000);
-  for (std::size_t i = 0; i < text.size(); ++i) text[i] = static_cast<std::uint8_t>("fashion"[i % 7]);
+  for (std::size_t i = 0; i < text.size(); ++i)
+    text[i] = static_cast<std::uint8_t>("fashion"[i % 7]);
   const std::array<Bytes, 2> inputs{text, seeded_bytes(kSeed, 50000)};
   for (std::size_t which = 0; which < inputs.size(); ++which) {
     CAPTURE(which);
@@ -331,10 +339,8 @@ TEST_CASE("gzip: corrupted compressed bytes or CRC throw DataError naming the fi
       std::size_t at;
     };
     const std::vector<Flip> flips{
-        {"CRC32 byte", n - 8},
-        {"CRC32 last byte", n - 5},
-        {"ISIZE byte", n - 4},
-        {"deflate stream middle", 10 + (n - 18) / 2},
+        {"CRC32 byte", n - 8},        {"CRC32 last byte", n - 5},
+        {"ISIZE byte", n - 4},        {"deflate stream middle", 10 + (n - 18) / 2},
         {"deflate stream start", 11},
     };
     for (const Flip& flip : flips) {
@@ -342,7 +348,8 @@ TEST_CASE("gzip: corrupted compressed bytes or CRC throw DataError naming the fi
       CAPTURE(flip.at);
       Bytes bad = compressed;
       bad[flip.at] ^= 0x5a;
-      const fs::path path = dir.folder() / ("bad-" + std::to_string(which) + "-" + std::to_string(flip.at) + ".gz");
+      const fs::path path =
+          dir.folder() / ("bad-" + std::to_string(which) + "-" + std::to_string(flip.at) + ".gz");
       write_plain(path, bad);
       const std::string msg = data_error_message([&] { read_gzip_file(path); });
       CAPTURE(msg);
@@ -430,7 +437,8 @@ TEST_CASE("fashion: a missing or corrupt file throws DataError naming that file"
         {"gzip stream cut in half", "gzip",
          [&](const fs::path& p) {
            const Bytes gz = read_plain(p);
-           write_plain(p, Bytes(gz.begin(), gz.begin() + static_cast<std::ptrdiff_t>(gz.size() / 2)));
+           write_plain(p,
+                       Bytes(gz.begin(), gz.begin() + static_cast<std::ptrdiff_t>(gz.size() / 2)));
          }},
         {"other IDX kind (labels and images swapped)", "magic",
          [&](const fs::path& p) { write_gzip(p, files[is_images ? index + 1 : index - 1]); }},
@@ -462,7 +470,8 @@ TEST_CASE("fashion: bad labels and mismatched shapes throw DataError naming the 
     Synthetic syn;
     syn.test_labels[1] = 10;
     syn.write(dir.folder());
-    const std::string msg = data_error_message([&] { lowbit::kernels::load_fashion_mnist(dir.folder()); });
+    const std::string msg =
+        data_error_message([&] { lowbit::kernels::load_fashion_mnist(dir.folder()); });
     CAPTURE(msg);
     CHECK(contains(msg, (dir.folder() / kFiles[3]).string()));
     CHECK(contains(msg, "label 10 at index 1"));
@@ -471,7 +480,8 @@ TEST_CASE("fashion: bad labels and mismatched shapes throw DataError naming the 
     Synthetic syn;
     syn.write(dir.folder());
     write_gzip(dir.folder() / kFiles[1], make_idx(kIdxMagicLabels, {5}, Bytes(5, 1)));
-    const std::string msg = data_error_message([&] { lowbit::kernels::load_fashion_mnist(dir.folder()); });
+    const std::string msg =
+        data_error_message([&] { lowbit::kernels::load_fashion_mnist(dir.folder()); });
     CAPTURE(msg);
     CHECK(contains(msg, (dir.folder() / kFiles[1]).string()));
     CHECK(contains(msg, "5 labels for 6 images"));
@@ -480,7 +490,8 @@ TEST_CASE("fashion: bad labels and mismatched shapes throw DataError naming the 
     Synthetic syn;
     syn.write(dir.folder());
     write_gzip(dir.folder() / kFiles[2], make_idx(kIdxMagicImages, {2, 3, 4}, syn.test_pixels));
-    const std::string msg = data_error_message([&] { lowbit::kernels::load_fashion_mnist(dir.folder()); });
+    const std::string msg =
+        data_error_message([&] { lowbit::kernels::load_fashion_mnist(dir.folder()); });
     CAPTURE(msg);
     CHECK(contains(msg, dir.folder().string()));
     CHECK(contains(msg, "4x3"));
@@ -516,10 +527,16 @@ TEST_CASE("fashion: the installed Fashion-MNIST loads with the published shape")
   std::array<int, 10> test_per_class{};
   bool labels_in_range = true;
   for (std::uint8_t l : data.train.labels) {
-    if (l < 10) ++train_per_class[l]; else labels_in_range = false;
+    if (l < 10)
+      ++train_per_class[l];
+    else
+      labels_in_range = false;
   }
   for (std::uint8_t l : data.test.labels) {
-    if (l < 10) ++test_per_class[l]; else labels_in_range = false;
+    if (l < 10)
+      ++test_per_class[l];
+    else
+      labels_in_range = false;
   }
   CHECK(labels_in_range);
   for (int c = 0; c < 10; ++c) {

@@ -12,14 +12,13 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "kernels/train/model_cache.h"
-#include "kernels/model/model_file.h"
 #include "kernels/base/random.h"
+#include "kernels/model/model_file.h"
+#include "kernels/train/model_cache.h"
 #include "kernels/train/train.h"
 #include "tests/support/subprocess.h"
 
@@ -62,7 +61,8 @@ ModelArtifact make_artifact(const std::vector<int>& layers, std::uint64_t seed,
 
 std::vector<std::uint32_t> bits(const std::vector<float>& v) {
   std::vector<std::uint32_t> out(v.size());
-  std::transform(v.begin(), v.end(), out.begin(), [](float f) { return std::bit_cast<std::uint32_t>(f); });
+  std::transform(v.begin(), v.end(), out.begin(),
+                 [](float f) { return std::bit_cast<std::uint32_t>(f); });
   return out;
 }
 
@@ -89,7 +89,8 @@ void check_identical(const ModelArtifact& a, const ModelArtifact& b) {
 }
 
 bool is_hex(const std::string& s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 bool contains(const std::string& text, const std::string& part) {
@@ -115,7 +116,8 @@ std::string model_error_message(F&& f) {
   } catch (const ModelFileError& e) {
     return e.what();
   } catch (const std::exception& e) {
-    const std::string got = std::string("expected a ModelFileError, got another exception: ") + e.what();
+    const std::string got =
+        std::string("expected a ModelFileError, got another exception: ") + e.what();
     FAIL_CHECK(got);
     return "";
   }
@@ -137,8 +139,8 @@ Layout layout_of(const Bytes& bytes) {
   out.header_length = std::size_t{bytes[8]} | (std::size_t{bytes[9]} << 8) |
                       (std::size_t{bytes[10]} << 16) | (std::size_t{bytes[11]} << 24);
   REQUIRE(12 + out.header_length <= bytes.size());
-  out.header = nlohmann::json::parse(bytes.begin() + 12,
-                                     bytes.begin() + static_cast<std::ptrdiff_t>(12 + out.header_length));
+  out.header = nlohmann::json::parse(
+      bytes.begin() + 12, bytes.begin() + static_cast<std::ptrdiff_t>(12 + out.header_length));
   out.payload_start = (12 + out.header_length + 63) / 64 * 64;
   return out;
 }
@@ -152,7 +154,8 @@ Bytes with_header(const Bytes& good, const nlohmann::json& header) {
   Bytes out(payload_start, 0);
   std::memcpy(out.data(), "LOWBITM\n", 8);
   const auto length = static_cast<std::uint32_t>(text.size());
-  for (int i = 0; i < 4; ++i) out[8 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(length >> (8 * i));
+  for (int i = 0; i < 4; ++i)
+    out[8 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(length >> (8 * i));
   std::memcpy(out.data() + 12, text.data(), text.size());
   out.insert(out.end(), good.begin() + static_cast<std::ptrdiff_t>(old.payload_start), good.end());
   return out;
@@ -203,7 +206,8 @@ TEST_CASE("model file: the layout matches the documented format") {
   CHECK(table[2].at("shape") == nlohmann::json({3, 7}));
   float first = 0.0f;
   std::memcpy(&first, bytes.data() + w1, sizeof(first));
-  CHECK(std::bit_cast<std::uint32_t>(first) == std::bit_cast<std::uint32_t>(a.model.layers[1].weights[0]));
+  CHECK(std::bit_cast<std::uint32_t>(first) ==
+        std::bit_cast<std::uint32_t>(a.model.layers[1].weights[0]));
   const std::size_t p = layout.payload_start + table[4].at("offset").get<std::size_t>();
   CHECK(table[4].at("name") == "test_predictions");
   CHECK(Bytes(bytes.begin() + static_cast<std::ptrdiff_t>(p),
@@ -372,7 +376,8 @@ TEST_CASE("model file: a header that is JSON but not the right shape throws Mode
       {"normalization key renamed", "\"mean\"", "\"meow\""},
       {"tensor name key renamed", "\"name\":\"layers.0.weight\"", "\"nome\":\"layers.0.weight\""},
       {"tensor offset is a string", "\"offset\":576", "\"offset\":\"5\""},
-      {"data_hash is a number", "\"data_hash\":\"0123456789abcdef\"", "\"data_hash\":123456789012345678"},
+      {"data_hash is a number", "\"data_hash\":\"0123456789abcdef\"",
+       "\"data_hash\":123456789012345678"},
   };
   for (const Edit& edit : edits) {
     CAPTURE(edit.what);
@@ -415,7 +420,8 @@ TEST_CASE("model file: tensor offsets and sizes outside the payload throw ModelF
   }
 }
 
-TEST_CASE("model file: any one damaged header byte gives a model or a ModelFileError, nothing else") {
+TEST_CASE(
+    "model file: any one damaged header byte gives a model or a ModelFileError, nothing else") {
   const std::uint64_t seed = 0x5eed0001;
   CAPTURE(seed);
   const Bytes good = serialize_model(make_artifact({20, 7, 3}, kSeed));
@@ -438,4 +444,3 @@ TEST_CASE("model file: any one damaged header byte gives a model or a ModelFileE
   CAPTURE(first_other);
   CHECK(other_exceptions == 0);
 }
-

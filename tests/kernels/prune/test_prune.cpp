@@ -12,13 +12,13 @@
 #include <string>
 #include <vector>
 
-#include "kernels/train/adam.h"
-#include "kernels/model/dataset.h"
-#include "kernels/engine/engine_fp32.h"
 #include "kernels/base/library_info.h"
+#include "kernels/base/random.h"
+#include "kernels/engine/engine_fp32.h"
+#include "kernels/model/dataset.h"
 #include "kernels/prune/prune.h"
 #include "kernels/prune/prune_finetune.h"
-#include "kernels/base/random.h"
+#include "kernels/train/adam.h"
 #include "kernels/train/train.h"
 
 using namespace lowbit::kernels;

@@ -1,5 +1,5 @@
-// Packed group weights of the int4 path (kernels/gemm/block_pack.h, kernels/quant/block_quant.h) and the
-// int8 activation blocks they meet (kernels/gemm/q8_blocks.h).
+// Packed group weights of the int4 path (kernels/gemm/block_pack.h, kernels/quant/block_quant.h)
+// and the int8 activation blocks they meet (kernels/gemm/q8_blocks.h).
 //
 // Error bound of a min-max group (derived, per element). Codes are round(x / d̂) clamped to the
 // code range, d̂ the half-rounded scale, so an element the range covers is off by at most d̂ / 2.
@@ -16,17 +16,17 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <cstdint>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "kernels/gemm/block_pack.h"
-#include "kernels/quant/block_quant.h"
 #include "kernels/base/half.h"
-#include "kernels/gemm/q8_blocks.h"
 #include "kernels/base/random.h"
+#include "kernels/gemm/block_pack.h"
+#include "kernels/gemm/q8_blocks.h"
+#include "kernels/quant/block_quant.h"
 
 using namespace lowbit::kernels;
 
@@ -108,7 +108,8 @@ TEST_CASE("block pack: bad widths, codes and sizes are refused") {
   CHECK_THROWS_AS(pack_codes(4, codes, low, {}), std::invalid_argument);
   std::vector<std::uint8_t> low3(8);
   std::vector<std::uint8_t> no_high;
-  CHECK_THROWS_AS(pack_codes(3, std::vector<std::uint8_t>(5, 1), low3, no_high), std::invalid_argument);
+  CHECK_THROWS_AS(pack_codes(3, std::vector<std::uint8_t>(5, 1), low3, no_high),
+                  std::invalid_argument);
 }
 
 TEST_CASE("block quant: min-max groups stay within the derived per-element bound") {
@@ -158,8 +159,10 @@ TEST_CASE("block quant: the scale search is never worse than min-max, and usuall
           const std::vector<float> x = random_weights(rng, size, trial % 3 == 0 ? 0.4 : 0.0);
           std::vector<std::uint8_t> minmax_codes(size);
           std::vector<std::uint8_t> search_codes(size);
-          const GroupParams minmax = quantize_group(x, bits, scheme, ScaleSearch::kMinMax, minmax_codes);
-          const GroupParams searched = quantize_group(x, bits, scheme, ScaleSearch::kSearch, search_codes);
+          const GroupParams minmax =
+              quantize_group(x, bits, scheme, ScaleSearch::kMinMax, minmax_codes);
+          const GroupParams searched =
+              quantize_group(x, bits, scheme, ScaleSearch::kSearch, search_codes);
           const double e_minmax = group_squared_error(x, minmax_codes, minmax);
           const double e_search = group_squared_error(x, search_codes, searched);
           CHECK(e_search <= e_minmax);
@@ -185,8 +188,10 @@ TEST_CASE("block quant: zero weights dequantize to exactly 0 in every width, sch
         const int cols = 150;  // groups of 32: the last is partial
         std::vector<float> w = random_weights(rng, rows * cols, 0.5);
         for (int i = 0; i < 32; ++i) w[static_cast<std::size_t>(i)] = 0.0f;
-        for (int i = 32; i < 64; ++i) w[static_cast<std::size_t>(i)] = std::fabs(w[static_cast<std::size_t>(i)]);
-        for (int i = 64; i < 96; ++i) w[static_cast<std::size_t>(i)] = -std::fabs(w[static_cast<std::size_t>(i)]);
+        for (int i = 32; i < 64; ++i)
+          w[static_cast<std::size_t>(i)] = std::fabs(w[static_cast<std::size_t>(i)]);
+        for (int i = 64; i < 96; ++i)
+          w[static_cast<std::size_t>(i)] = -std::fabs(w[static_cast<std::size_t>(i)]);
         const BlockQuantMatrix m = quantize_block_matrix(w, rows, cols, {bits, 32, scheme, search});
         const std::vector<float> back = dequantize_block_matrix(m);
         int zeros = 0;
@@ -216,7 +221,8 @@ TEST_CASE("block quant: matrix storage, parameters and bad specs") {
   for (const int bits : kWidths) {
     for (const int group : kGroups) {
       for (const QuantScheme scheme : kSchemes) {
-        const BlockQuantMatrix m = quantize_block_matrix(w, 5, 70, {bits, group, scheme, ScaleSearch::kSearch});
+        const BlockQuantMatrix m =
+            quantize_block_matrix(w, 5, 70, {bits, group, scheme, ScaleSearch::kSearch});
         const int groups = (70 + group - 1) / group;
         CHECK(m.groups_per_row() == groups);
         const std::int64_t codes = 5LL * groups * group * bits / 8;
@@ -225,7 +231,8 @@ TEST_CASE("block quant: matrix storage, parameters and bad specs") {
         // Dequantizing the matrix is dequantizing each group with its own parameters.
         const std::vector<float> back = dequantize_block_matrix(m);
         std::vector<std::uint8_t> row_codes(static_cast<std::size_t>(m.padded_cols()));
-        unpack_codes(bits, std::span(m.low).subspan(2 * m.low_bytes_per_row(), m.low_bytes_per_row()),
+        unpack_codes(bits,
+                     std::span(m.low).subspan(2 * m.low_bytes_per_row(), m.low_bytes_per_row()),
                      std::span(m.high).subspan(2 * m.high_bytes_per_row(), m.high_bytes_per_row()),
                      row_codes);
         for (int c = 0; c < 70; ++c) {
@@ -243,9 +250,12 @@ TEST_CASE("block quant: matrix storage, parameters and bad specs") {
     }
     return std::string("no throw");
   };
-  CHECK(message({5, 32, QuantScheme::kSymmetric, ScaleSearch::kSearch}).find("bits") != std::string::npos);
-  CHECK(message({1, 32, QuantScheme::kSymmetric, ScaleSearch::kSearch}).find("bits") != std::string::npos);
-  CHECK(message({4, 48, QuantScheme::kSymmetric, ScaleSearch::kSearch}).find("group_size") != std::string::npos);
+  CHECK(message({5, 32, QuantScheme::kSymmetric, ScaleSearch::kSearch}).find("bits") !=
+        std::string::npos);
+  CHECK(message({1, 32, QuantScheme::kSymmetric, ScaleSearch::kSearch}).find("bits") !=
+        std::string::npos);
+  CHECK(message({4, 48, QuantScheme::kSymmetric, ScaleSearch::kSearch}).find("group_size") !=
+        std::string::npos);
   CHECK_THROWS_AS(quantize_block_matrix(w, 5, 71, {}), std::invalid_argument);
   std::vector<float> bad = w;
   bad[3] = NAN;
@@ -258,7 +268,8 @@ TEST_CASE("block quant: int8 activation blocks are Q8_0 with padding and sums") 
   const int cols = 75;
   std::vector<float> x(static_cast<std::size_t>(rows * 80));
   for (float& v : x) v = static_cast<float>(rng.normal());
-  for (int c = 32; c < 64; ++c) x[static_cast<std::size_t>(80 + c)] = 0.0f;  // row 1, group 1: all zero
+  for (int c = 32; c < 64; ++c)
+    x[static_cast<std::size_t>(80 + c)] = 0.0f;  // row 1, group 1: all zero
   Q8Blocks q;
   quantize_q8_blocks(x.data(), rows, cols, 80, 32, q);
   CHECK(q.groups == 3);
@@ -269,7 +280,8 @@ TEST_CASE("block quant: int8 activation blocks are Q8_0 with padding and sums") 
       std::int32_t sum = 0;
       float amax = 0.0f;
       for (int c = g * 32; c < g * 32 + 32; ++c) {
-        const std::int8_t code = q.codes[static_cast<std::size_t>(r) * q.ld_codes() + static_cast<std::size_t>(c)];
+        const std::int8_t code =
+            q.codes[static_cast<std::size_t>(r) * q.ld_codes() + static_cast<std::size_t>(c)];
         sum += code;
         CHECK(code >= -127);
         if (c >= cols) {
@@ -278,7 +290,8 @@ TEST_CASE("block quant: int8 activation blocks are Q8_0 with padding and sums") 
         }
         const float v = x[static_cast<std::size_t>(r * 80 + c)];
         amax = std::max(amax, std::fabs(v));
-        // Round to nearest: within half a step, plus x · (1 / d) being off by 2^-23 relative (≤ 127 · 2^-23 < 2^-15 of a step).
+        // Round to nearest: within half a step, plus x · (1 / d) being off by 2^-23 relative (≤ 127
+        // · 2^-23 < 2^-15 of a step).
         CHECK(std::fabs(v - d * static_cast<float>(code)) <= d * (0.5 + 0x1.0p-15));
       }
       CHECK(d == amax / 127.0f);
@@ -290,7 +303,8 @@ TEST_CASE("block quant: int8 activation blocks are Q8_0 with padding and sums") 
   CHECK_THROWS_AS(quantize_q8_blocks(x.data(), rows, 81, 80, 32, q), std::invalid_argument);
 }
 
-TEST_CASE("block quant: the AVX2 activation quantizer gives the scalar one's codes, scales and sums") {
+TEST_CASE(
+    "block quant: the AVX2 activation quantizer gives the scalar one's codes, scales and sums") {
   if (!__builtin_cpu_supports("avx2")) {
     MESSAGE("skipped: this CPU lacks avx2");
     return;
@@ -304,7 +318,8 @@ TEST_CASE("block quant: the AVX2 activation quantizer gives the scalar one's cod
       const int ld = cols + 3;
       std::vector<float> x(static_cast<std::size_t>(rows * ld));
       for (float& v : x) v = static_cast<float>(3.0 * rng.normal());
-      // Row 1: exact ties (amax 127 makes d = 1, so k + 0.5 is a tie, rounded to even); row 2: zeros.
+      // Row 1: exact ties (amax 127 makes d = 1, so k + 0.5 is a tie, rounded to even); row 2:
+      // zeros.
       for (int c = 0; c < cols; ++c) {
         x[static_cast<std::size_t>(ld + c)] = c == 0 ? 127.0f : static_cast<float>(c % 50) - 24.5f;
         x[static_cast<std::size_t>(2 * ld + c)] = 0.0f;
@@ -315,7 +330,8 @@ TEST_CASE("block quant: the AVX2 activation quantizer gives the scalar one's cod
       quantize_q8_blocks(x.data(), rows, cols, ld, group, vector, true);
       CHECK(vector.codes == scalar.codes);
       CHECK(vector.sums == scalar.sums);
-      CHECK(std::memcmp(vector.scales.data(), scalar.scales.data(), scalar.scales.size() * sizeof(float)) == 0);
+      CHECK(std::memcmp(vector.scales.data(), scalar.scales.data(),
+                        scalar.scales.size() * sizeof(float)) == 0);
     }
   }
 }

@@ -12,15 +12,15 @@
 #include <stdexcept>
 #include <vector>
 
-#include "kernels/model/dataset.h"
-#include "kernels/engine/engine_fixed.h"
-#include "kernels/engine/engine_fp32.h"
-#include "kernels/train/evaluate.h"
-#include "kernels/quant/fixed_model.h"
-#include "kernels/gemm/gemm_u8s8.h"
 #include "kernels/base/library_info.h"
 #include "kernels/base/random.h"
+#include "kernels/engine/engine_fixed.h"
+#include "kernels/engine/engine_fp32.h"
+#include "kernels/gemm/gemm_u8s8.h"
 #include "kernels/gemm/requantize.h"
+#include "kernels/model/dataset.h"
+#include "kernels/quant/fixed_model.h"
+#include "kernels/train/evaluate.h"
 #include "kernels/train/train.h"
 
 using namespace lowbit::kernels;

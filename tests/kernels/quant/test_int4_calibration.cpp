@@ -6,9 +6,9 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/base/random.h"
 #include "kernels/quant/block_quant.h"
 #include "kernels/quant/int4_calibration.h"
-#include "kernels/base/random.h"
 #include "tests/kernels/engine_test_support.h"
 
 using namespace lowbit::kernels;
@@ -29,7 +29,8 @@ std::vector<float> correlated_inputs(std::uint64_t seed, int count, int width) {
     for (double& v : f) v = rng.normal();
     for (int k = 0; k < width; ++k) {
       double v = 0.5 + 0.1 * rng.normal();
-      for (int j = 0; j < kFactors; ++j) v += f[j] * mix[element_count(j, width) + static_cast<std::size_t>(k)];
+      for (int j = 0; j < kFactors; ++j)
+        v += f[j] * mix[element_count(j, width) + static_cast<std::size_t>(k)];
       a[element_count(i, width) + static_cast<std::size_t>(k)] = static_cast<float>(v);
     }
   }
@@ -37,15 +38,16 @@ std::vector<float> correlated_inputs(std::uint64_t seed, int count, int width) {
 }
 
 // Mean over the inputs of Σ_n ((W − Ŵ) a)_n².
-double output_error(const std::vector<float>& w, const std::vector<float>& w_hat, const std::vector<float>& a,
-                    int rows, int cols, int count) {
+double output_error(const std::vector<float>& w, const std::vector<float>& w_hat,
+                    const std::vector<float>& a, int rows, int cols, int count) {
   double total = 0.0;
   for (int i = 0; i < count; ++i) {
     for (int n = 0; n < rows; ++n) {
       double e = 0.0;
       for (int k = 0; k < cols; ++k) {
         const std::size_t at = element_count(n, cols) + static_cast<std::size_t>(k);
-        e += (static_cast<double>(w[at]) - w_hat[at]) * a[element_count(i, cols) + static_cast<std::size_t>(k)];
+        e += (static_cast<double>(w[at]) - w_hat[at]) *
+             a[element_count(i, cols) + static_cast<std::size_t>(k)];
       }
       total += e * e;
     }
@@ -71,14 +73,17 @@ TEST_CASE("int4 calibration: GPTQ lowers the output error on its data and keeps 
       CAPTURE(bits);
       CAPTURE(group);
       const BlockQuantSpec spec{bits, group, QuantScheme::kAsymmetric, ScaleSearch::kSearch};
-      const std::vector<float> plain = dequantize_block_matrix(quantize_block_matrix(w, rows, cols, spec));
-      const std::vector<float> gptq = dequantize_block_matrix(gptq_quantize(w, rows, cols, spec, stats[0]));
+      const std::vector<float> plain =
+          dequantize_block_matrix(quantize_block_matrix(w, rows, cols, spec));
+      const std::vector<float> gptq =
+          dequantize_block_matrix(gptq_quantize(w, rows, cols, spec, stats[0]));
       for (std::size_t i = 0; i < w.size(); ++i) {
         if (w[i] == 0.0f) CHECK(gptq[i] == 0.0f);
       }
       const double e_plain = output_error(w, plain, a, rows, cols, count);
       const double e_gptq = output_error(w, gptq, a, rows, cols, count);
-      MESSAGE("bits " << bits << " G " << group << ": output error plain " << e_plain << ", GPTQ " << e_gptq);
+      MESSAGE("bits " << bits << " G " << group << ": output error plain " << e_plain << ", GPTQ "
+                      << e_gptq);
       CHECK(e_gptq < e_plain);
     }
   }
@@ -92,8 +97,8 @@ TEST_CASE("int4 calibration: bias correction restores the fp32 layer's mean outp
   const Mlp model = random_model({cols, rows}, 10);
   const DenseLayer& layer = model.layers[0];
   const std::vector<LayerInputStats> stats = layer_input_stats(model, {a.data(), count, cols});
-  const BlockQuantMatrix q =
-      quantize_block_matrix(layer.weights, rows, cols, {2, 32, QuantScheme::kAsymmetric, ScaleSearch::kSearch});
+  const BlockQuantMatrix q = quantize_block_matrix(
+      layer.weights, rows, cols, {2, 32, QuantScheme::kAsymmetric, ScaleSearch::kSearch});
   const std::vector<float> w_hat = dequantize_block_matrix(q);
   const std::vector<float> bias = corrected_bias(layer.weights, q, layer.bias, stats[0].mean);
   for (int n = 0; n < rows; ++n) {

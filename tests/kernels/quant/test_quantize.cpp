@@ -24,8 +24,8 @@
 #include <string>
 #include <vector>
 
-#include "kernels/quant/quantize.h"
 #include "kernels/base/random.h"
+#include "kernels/quant/quantize.h"
 
 using namespace lowbit::kernels;
 

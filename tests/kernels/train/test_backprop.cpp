@@ -7,9 +7,9 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/base/random.h"
 #include "kernels/train/backprop.h"
 #include "kernels/train/loss.h"
-#include "kernels/base/random.h"
 #include "kernels/train/train.h"
 
 using namespace lowbit::kernels;
@@ -20,7 +20,8 @@ constexpr double kStep = 1e-3;
 constexpr double kAbsTolerance = 2e-4;
 constexpr double kRelTolerance = 2e-2;
 
-double loss_of(const Mlp& model, const std::vector<float>& x, const std::vector<std::uint8_t>& y, int batch) {
+double loss_of(const Mlp& model, const std::vector<float>& x, const std::vector<std::uint8_t>& y,
+               int batch) {
   TrainingWorkspace ws;
   const float* logits = ws.forward(model, x.data(), batch, &sgemm_ref);
   std::vector<float> unused(static_cast<std::size_t>(batch * model.outputs()));
@@ -91,7 +92,8 @@ TEST_CASE("backprop: weight and bias gradients match finite differences") {
 
   int checked = 0;
   for (std::size_t l = 0; l < model.layers.size(); ++l) {
-    auto probe = [&](std::vector<float>& params, const std::vector<float>& analytic, const char* what) {
+    auto probe = [&](std::vector<float>& params, const std::vector<float>& analytic,
+                     const char* what) {
       for (std::size_t i = 0; i < params.size(); ++i) {
         CAPTURE(l);
         CAPTURE(what);

@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "kernels/base/library_info.h"
+#include "kernels/base/random.h"
 #include "kernels/model/dataset.h"
 #include "kernels/train/distill.h"
-#include "kernels/base/library_info.h"
 #include "kernels/train/loss.h"
-#include "kernels/base/random.h"
 #include "kernels/train/train.h"
 
 using namespace lowbit::kernels;

@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
-#include "kernels/train/model_cache.h"
-#include "kernels/model/model_file.h"
 #include "kernels/base/random.h"
+#include "kernels/model/model_file.h"
+#include "kernels/train/model_cache.h"
 #include "kernels/train/train.h"
 #include "tests/support/subprocess.h"
 
@@ -51,7 +51,9 @@ class EnvGuard {
   }
   EnvGuard(const EnvGuard&) = delete;
   EnvGuard& operator=(const EnvGuard&) = delete;
-  void set(const std::string& value) const { REQUIRE(::setenv(name_.c_str(), value.c_str(), 1) == 0); }
+  void set(const std::string& value) const {
+    REQUIRE(::setenv(name_.c_str(), value.c_str(), 1) == 0);
+  }
   void unset() const { REQUIRE(::unsetenv(name_.c_str()) == 0); }
 
  private:
@@ -80,18 +82,21 @@ ModelArtifact make_artifact(const TrainSpec& spec, const std::string& data_hash)
 
 std::vector<std::uint32_t> bits(const std::vector<float>& v) {
   std::vector<std::uint32_t> out(v.size());
-  std::transform(v.begin(), v.end(), out.begin(), [](float f) { return std::bit_cast<std::uint32_t>(f); });
+  std::transform(v.begin(), v.end(), out.begin(),
+                 [](float f) { return std::bit_cast<std::uint32_t>(f); });
   return out;
 }
 
 bool is_hex(const std::string& s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 void write_bytes(const fs::path& path, const Bytes& bytes) {
   fs::create_directories(path.parent_path());
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
   REQUIRE(out.good());
 }
 
@@ -125,15 +130,23 @@ TEST_CASE("model cache: the key changes when any training field or the data hash
     std::function<void(TrainSpec&)> apply;
   };
   const std::vector<Change> changes{
-      {"layers: a width", [](TrainSpec& s) { s.layers = {20, 8, 3}; }},
-      {"layers: a layer more", [](TrainSpec& s) { s.layers = {20, 7, 7, 3}; }},
+      {"layers: a width",
+       [](TrainSpec& s) {
+         s.layers = {20, 8, 3};
+       }},
+      {"layers: a layer more",
+       [](TrainSpec& s) {
+         s.layers = {20, 7, 7, 3};
+       }},
       {"epochs", [](TrainSpec& s) { s.epochs += 1; }},
       {"batch_size", [](TrainSpec& s) { s.batch_size = 64; }},
       {"learning_rate", [](TrainSpec& s) { s.learning_rate = 2e-3f; }},
-      {"learning_rate one ulp up", [](TrainSpec& s) { s.learning_rate = std::nextafter(s.learning_rate, 1.0f); }},
+      {"learning_rate one ulp up",
+       [](TrainSpec& s) { s.learning_rate = std::nextafter(s.learning_rate, 1.0f); }},
       {"schedule", [](TrainSpec& s) { s.schedule = LrSchedule::kConstant; }},
       {"weight_decay", [](TrainSpec& s) { s.weight_decay = 0.0f; }},
-      {"weight_decay one ulp down", [](TrainSpec& s) { s.weight_decay = std::nextafter(s.weight_decay, 0.0f); }},
+      {"weight_decay one ulp down",
+       [](TrainSpec& s) { s.weight_decay = std::nextafter(s.weight_decay, 0.0f); }},
       {"validation_images", [](TrainSpec& s) { s.validation_images = 0; }},
       {"train_images", [](TrainSpec& s) { s.train_images = 1000; }},
       {"augment_flip", [](TrainSpec& s) { s.augment_flip = !s.augment_flip; }},
@@ -243,7 +256,8 @@ TEST_CASE("model cache: a corrupt file under the key is a miss, and store replac
     CHECK_FALSE(cache.load(key).has_value());
   }
   SUBCASE("truncated in the middle") {
-    write_bytes(path, Bytes(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(good.size() / 2)));
+    write_bytes(path,
+                Bytes(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(good.size() / 2)));
     CHECK_FALSE(cache.load(key).has_value());
   }
   SUBCASE("wrong format version") {

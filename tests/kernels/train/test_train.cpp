@@ -2,8 +2,8 @@
 // model beats chance by far, and a seed gives the same model bit for bit.
 #include <doctest/doctest.h>
 
-#include "kernels/model/dataset.h"
 #include "kernels/base/library_info.h"
+#include "kernels/model/dataset.h"
 #include "kernels/train/train.h"
 
 using namespace lowbit::kernels;
@@ -28,7 +28,8 @@ TrainSpec small_spec(std::uint64_t seed) {
 bool same_weights(const Mlp& a, const Mlp& b) {
   if (a.layers.size() != b.layers.size()) return false;
   for (std::size_t l = 0; l < a.layers.size(); ++l) {
-    if (a.layers[l].weights != b.layers[l].weights || a.layers[l].bias != b.layers[l].bias) return false;
+    if (a.layers[l].weights != b.layers[l].weights || a.layers[l].bias != b.layers[l].bias)
+      return false;
   }
   return true;
 }
@@ -57,8 +58,8 @@ TEST_CASE("train: the same seed and thread count give the same model bit for bit
 TEST_CASE("train: bad specs are rejected with the reason") {
   TrainSpec spec = small_spec(1);
   spec.layers = {100, 10};
-  CHECK_THROWS_WITH_AS(train_mlp(spec, fashion_mnist().train, {}),
-                       doctest::Contains("784 pixels"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(train_mlp(spec, fashion_mnist().train, {}), doctest::Contains("784 pixels"),
+                       std::invalid_argument);
   spec = small_spec(1);
   spec.validation_images = 60000;
   CHECK_THROWS_AS(train_mlp(spec, fashion_mnist().train, {}), std::invalid_argument);
