@@ -19,8 +19,8 @@ std::filesystem::path peaks_cache_path(const std::filesystem::path& cache_dir,
 // by this version of the probes; otherwise measure_peaks(threads, isa_cap), written to the file
 // atomically (temp file + rename) before it is returned, so a concurrent reader sees the old file
 // or the new one, never half of one. Throws std::invalid_argument for a target id that is not a
-// plain file name or threads < 1, and ModelFileError or std::filesystem::filesystem_error when the
-// file cannot be written.
+// plain file name or threads < 1, and FileError (kernels/base/file_io.h) or
+// std::filesystem::filesystem_error when the file cannot be written.
 Peaks load_or_measure_peaks(const std::filesystem::path& cache_dir, const std::string& target_id,
                             int threads, const std::string& isa_cap = "native");
 

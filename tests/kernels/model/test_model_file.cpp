@@ -359,8 +359,8 @@ TEST_CASE("model file: another format version throws ModelFileError naming both 
 
 TEST_CASE("model file: a header that is JSON but not the right shape throws ModelFileError") {
   // A file can be damaged into JSON that parses but has a wrong type or a
-  // renamed key. Callers (ModelCache::load, the CLI) catch ModelFileError only,
-  // so nothing else may escape.
+  // renamed key. Callers (ModelCache::load, the CLI) catch FileError, of which
+  // ModelFileError is one, so nothing else may escape.
   CAPTURE(kSeed);
   const Bytes good = serialize_model(make_artifact({20, 7, 3}, kSeed));
   struct Edit {
