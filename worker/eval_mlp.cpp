@@ -104,47 +104,53 @@ void record_variant(kernels::InferenceEngine& engine, const kernels::Mlp& model,
 }
 
 // Latency: each batch size rotates through normalized test images, more of them than the last
-// level cache holds, so no call finds its input already cached.
+// level cache holds, so no call finds its input already cached. The batch sizes share one
+// rotation buffer (the cases run one after another): slot s of batch b is images [s·b, (s+1)·b).
+// One buffer per batch size would hold the same images several times over, which costs gigabytes
+// where a machine reports a large last-level cache.
 void measure_latency(const EvalRequest& request, kernels::InferenceEngine& engine,
                      const kernels::Mlp& model, const kernels::ImageSet& test_images,
                      protocol::Result& result) {
-  const int features = engine.inputs();
-  const int classes = engine.outputs();
+  const auto features = static_cast<std::size_t>(engine.inputs());
+  const auto classes = static_cast<std::size_t>(engine.outputs());
   const std::int64_t llc = kernels::last_level_cache_bytes();
-  struct Buffers {
-    std::vector<float> inputs;
-    std::vector<float> logits;
-  };
-  std::vector<Buffers> buffers(request.measurement.batches.size());
+  const std::vector<int>& batches = request.measurement.batches;
+  std::vector<int> slots(batches.size());
+  std::size_t images = 0;
+  int largest_batch = 0;
+  for (std::size_t i = 0; i < batches.size(); ++i) {
+    const auto batch = static_cast<std::size_t>(batches[i]);
+    slots[i] =
+        kernels::rotation_slots(static_cast<std::int64_t>(batch * features * sizeof(float)), llc);
+    images = std::max(images, static_cast<std::size_t>(slots[i]) * batch);
+    largest_batch = std::max(largest_batch, batches[i]);
+  }
+  std::vector<float> inputs(images * features);
+  for (std::size_t image = 0; image < images; ++image) {
+    const int source = static_cast<int>(image % static_cast<std::size_t>(test_images.count));
+    kernels::normalize_images(model.normalization, test_images.image(source), 1,
+                              static_cast<int>(features), inputs.data() + image * features);
+  }
+  std::vector<float> logits(static_cast<std::size_t>(largest_batch) * classes);
+
   std::vector<kernels::TimedCase> cases;
   const std::string family =
       fmt::format("mlp_{}/{}", fmt::join(model.layer_sizes(), "_"), request.config.precision);
-  for (std::size_t i = 0; i < request.measurement.batches.size(); ++i) {
-    const int batch = request.measurement.batches[i];
-    const std::size_t per_slot =
-        static_cast<std::size_t>(batch) * static_cast<std::size_t>(features);
-    const int slots =
-        kernels::rotation_slots(static_cast<std::int64_t>(per_slot * sizeof(float)), llc);
-    Buffers& buf = buffers[i];
-    buf.inputs.resize(per_slot * static_cast<std::size_t>(slots));
-    buf.logits.resize(static_cast<std::size_t>(batch) * static_cast<std::size_t>(classes));
-    for (std::size_t image = 0;
-         image < static_cast<std::size_t>(slots) * static_cast<std::size_t>(batch); ++image) {
-      const int source = static_cast<int>(image % static_cast<std::size_t>(test_images.count));
-      kernels::normalize_images(model.normalization, test_images.image(source), 1, features,
-                                buf.inputs.data() + image * static_cast<std::size_t>(features));
-    }
+  for (std::size_t i = 0; i < batches.size(); ++i) {
+    const int batch = batches[i];
+    const std::size_t per_slot = static_cast<std::size_t>(batch) * features;
     kernels::TimedCase c;
     c.name = fmt::format("{}/batch:{}", family, batch);
     c.batch = batch;
     c.threads = request.threads;
-    c.slots = slots;
+    c.slots = slots[i];
     c.ops_per_call = 2.0 * static_cast<double>(model.multiply_adds_per_image()) * batch;
-    c.bytes_per_call = static_cast<double>(engine.model_bytes()) +
-                       static_cast<double>(batch) * (features + classes) * sizeof(float);
-    c.call = [&engine, &buf, per_slot, batch](int slot) {
-      engine.forward(buf.inputs.data() + per_slot * static_cast<std::size_t>(slot), batch,
-                     buf.logits.data());
+    c.bytes_per_call =
+        static_cast<double>(engine.model_bytes()) +
+        static_cast<double>(per_slot + static_cast<std::size_t>(batch) * classes) * sizeof(float);
+    c.call = [&engine, &inputs, &logits, per_slot, batch](int slot) {
+      engine.forward(inputs.data() + per_slot * static_cast<std::size_t>(slot), batch,
+                     logits.data());
     };
     cases.push_back(std::move(c));
   }

@@ -17,7 +17,8 @@ namespace {
 
 const std::string kLowbit = LOWBIT_BINARY;
 const std::string kSmall =
-    " --layers 784,32,10 --epochs 2 --train-images 2000 --validation-images 1000 --threads 1";
+    " --layers 784,32,10 --epochs 2 --train-images 2000 --validation-images 1000 --threads 1"
+    " --repetitions 2 --min-time-ms 1 --warmup-ms 0";
 
 std::string eval_command(const TempDir& cache, const std::string& extra) {
   return kLowbit + " eval --json --cache " + cache.path() + kSmall + extra;
