@@ -20,8 +20,8 @@
 #include "kernels/engine/engine.h"
 #include "kernels/engine/engine_fp32.h"
 #include "kernels/measure/latency.h"
-#include "kernels/measure/statistics.h"
 #include "kernels/train/train.h"
+#include "stats/mann_whitney.h"
 
 using namespace lowbit::kernels;
 
@@ -30,7 +30,8 @@ namespace {
 using lowbit::bench::random_normal;
 
 void report_pair(const char* what, const LatencyStats& a, const LatencyStats& b) {
-  const MannWhitneyResult mw = mann_whitney_u(a.samples_us, b.samples_us);
+  const lowbit::stats::MannWhitneyResult mw =
+      lowbit::stats::mann_whitney_u(a.samples_us, b.samples_us);
   std::printf(
       "%-44s %10.2f µs (cv %.3f) vs %10.2f µs (cv %.3f): ratio %.3f, Mann-Whitney p = %.4f\n", what,
       a.median_us, a.cv, b.median_us, b.cv, a.median_us / b.median_us, mw.p_value);

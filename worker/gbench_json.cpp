@@ -4,7 +4,7 @@
 
 #include <cctype>
 
-#include "kernels/measure/statistics.h"
+#include "stats/summary.h"
 
 namespace lowbit::worker {
 
@@ -89,8 +89,8 @@ nlohmann::json to_gbench_json(const protocol::Result& r) {
       run["items_per_second"] = l.samples_us[i] > 0 ? l.batch / (l.samples_us[i] * 1e-6) : 0.0;
       benchmarks.push_back(run);
     }
-    const kernels::Summary cpu =
-        kernels::summarize(l.cpu_samples_us.empty() ? l.samples_us : l.cpu_samples_us);
+    const stats::Summary cpu =
+        stats::summarize(l.cpu_samples_us.empty() ? l.samples_us : l.cpu_samples_us);
     benchmarks.push_back(aggregate(base, "mean", l.mean_us, cpu.mean, "time"));
     benchmarks.push_back(aggregate(base, "median", l.median_us, cpu.median, "time"));
     benchmarks.push_back(aggregate(base, "stddev", l.stddev_us, cpu.stddev, "time"));

@@ -11,7 +11,7 @@
 #include <stdexcept>
 
 #include "kernels/base/library_info.h"
-#include "kernels/measure/statistics.h"
+#include "stats/summary.h"
 
 namespace lowbit::kernels {
 
@@ -100,14 +100,14 @@ LatencyStats summarize_case(const CaseState& state) {
   s.iterations = state.iterations;
   s.samples_us = state.samples_us;
   s.cpu_samples_us = state.cpu_samples_us;
-  const Summary summary = summarize(s.samples_us);
+  const stats::Summary summary = stats::summarize(s.samples_us);
   s.median_us = summary.median;
   s.mean_us = summary.mean;
   s.stddev_us = summary.stddev;
   s.min_us = summary.min;
   s.cv = summary.cv;
-  s.p90_us = percentile(state.all_calls_us, 90.0);
-  s.p99_us = percentile(state.all_calls_us, 99.0);
+  s.p90_us = stats::percentile(state.all_calls_us, 90.0);
+  s.p99_us = stats::percentile(state.all_calls_us, 99.0);
   s.throughput_per_s = s.median_us > 0 ? c.batch / (s.median_us * 1e-6) : 0.0;
   s.gops = s.median_us > 0 ? c.ops_per_call / (s.median_us * 1e3) : 0.0;
   s.arithmetic_intensity = c.bytes_per_call > 0 ? c.ops_per_call / c.bytes_per_call : 0.0;

@@ -8,9 +8,11 @@
 #include <stdexcept>
 
 #include "kernels/measure/latency.h"
-#include "kernels/measure/statistics.h"
+#include "stats/summary.h"
 
 using namespace lowbit::kernels;
+using lowbit::stats::mean;
+using lowbit::stats::median;
 
 namespace {
 
