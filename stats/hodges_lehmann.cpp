@@ -93,7 +93,7 @@ IntervalRank exact_rank(std::size_t n1, std::size_t n2, OrderingCount total, dou
 IntervalRank normal_rank(std::size_t n1, std::size_t n2, double tie_term, double tail) {
   const double n = static_cast<double>(n1) * static_cast<double>(n2);
   const double sigma = u_null_sigma(static_cast<double>(n1), static_cast<double>(n2), tie_term);
-  const double z = normal_quantile(1.0 - tail);
+  const double z = -normal_quantile(tail);  // 1 − tail would round to 1 near confidence 1
   IntervalRank r;
   r.k = static_cast<std::size_t>(std::max(1.0, std::ceil(n / 2.0 - 0.5 - z * sigma)));
   r.confidence = sigma > 0.0

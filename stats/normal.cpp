@@ -46,6 +46,8 @@ double normal_quantile(double p) {
   // The upper half by symmetry: 1 − p is exact there, and Φ(x) − p loses digits near 1.
   if (p > 0.5) return -normal_quantile(1.0 - p);
   const double x = acklam(p);
+  // Deep in the subnormal tail exp(x²/2) overflows; Acklam alone is the best there is.
+  if (x * x / 2.0 > 700.0) return x;
   // Halley: e = Φ(x) − p, u = e·√(2π)·exp(x²/2) = e / φ(x); x − u / (1 + x·u/2).
   const double e = normal_cdf(x) - p;
   const double u = e * std::sqrt(2.0 * std::numbers::pi) * std::exp(x * x / 2.0);

@@ -2,6 +2,7 @@
 // accurate to about 1e-16), quoted with 17 significant digits.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <stdexcept>
 
 #include "stats/normal.h"
@@ -26,6 +27,12 @@ TEST_CASE("normal: the quantile inverts the cdf") {
     CAPTURE(p);
     CHECK_REL(normal_cdf(normal_quantile(p)), p, 1e-13);
   }
+}
+
+TEST_CASE("normal: a subnormal p still gives a finite quantile") {
+  const double x = normal_quantile(1e-310);
+  CHECK(std::isfinite(x));
+  CHECK(x < -37.0);
 }
 
 TEST_CASE("normal: p outside (0, 1) throws") {
