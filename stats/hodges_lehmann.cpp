@@ -11,6 +11,7 @@
 
 #include "stats/input_checks.h"
 #include "stats/normal.h"
+#include "stats/summary.h"
 #include "stats/u_distribution.h"
 
 namespace lowbit::stats {
@@ -52,11 +53,6 @@ std::vector<double> sorted_differences(std::span<const double> a, std::span<cons
   }
   std::sort(d.begin(), d.end());
   return d;
-}
-
-double median_of_sorted(const std::vector<double>& sorted) {
-  const std::size_t n = sorted.size();
-  return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0;
 }
 
 struct IntervalRank {
@@ -122,7 +118,7 @@ ShiftEstimate hodges_lehmann(std::span<const double> a, std::span<const double> 
                                   : normal_rank(a.size(), b.size(), ties.tie_term, tail);
   const std::size_t k = std::min(rank.k, d.size());
   ShiftEstimate e;
-  e.shift = median_of_sorted(d);
+  e.shift = median(d);
   e.lower = d[k - 1];
   e.upper = d[d.size() - k];
   e.confidence = rank.confidence;

@@ -4,6 +4,8 @@
 // same "difference in location" 0.305.
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <random>
 #include <stdexcept>
@@ -115,6 +117,20 @@ TEST_CASE("hodges-lehmann: the 95 % interval covers the true shift about 95 % of
     CHECK(covered >= 930);
     CHECK(covered <= 990);  // and the interval is not uselessly wide
   }
+}
+
+TEST_CASE("hodges-lehmann: a confidence one ulp below 1 is an interval, not an error") {
+  // The tail is 5.6e-17 there: 1 − tail rounds to 1, so the quantile must come from the tail.
+  const std::vector<double> a(60, 1.0);
+  std::vector<double> b(60);
+  for (std::size_t i = 0; i < b.size(); ++i) b[i] = static_cast<double>(i);
+  const ShiftEstimate usual = hodges_lehmann(a, b);
+  const ShiftEstimate e = hodges_lehmann(a, b, std::nextafter(1.0, 0.0));
+  CHECK(e.confidence > 0.999999);
+  CHECK(e.lower < usual.lower);  // wider than the 95 % interval on both sides
+  CHECK(e.upper > usual.upper);
+  CHECK(e.lower <= e.shift);
+  CHECK(e.shift <= e.upper);
 }
 
 TEST_CASE("hodges-lehmann: an empty side, NaN or a confidence outside (0, 1) throws") {
