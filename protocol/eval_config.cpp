@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <xxhash.h>
 
+#include <algorithm>
+#include <initializer_list>
+
 namespace lowbit::protocol {
 
 void to_json(nlohmann::json& j, const MlpTraining& t) {
@@ -122,9 +125,9 @@ void to_json(nlohmann::json& j, const PruneOptions& p) {
 void from_json(const nlohmann::json& j, PruneOptions& p) {
   j.at("method").get_to(p.method);
   j.at("ratio").get_to(p.ratio);
-  j.at("finetune_epochs").get_to(p.finetune_epochs);
-  j.at("schedule").get_to(p.schedule);
-  if (j.contains("nm")) j.at("nm").get_to(p.nm);
+  read_field(j, "finetune_epochs", p.finetune_epochs, false);
+  read_field(j, "schedule", p.schedule, false);
+  read_field(j, "nm", p.nm, false);
 }
 
 void to_json(nlohmann::json& j, const DistillOptions& d) {
@@ -133,34 +136,85 @@ void to_json(nlohmann::json& j, const DistillOptions& d) {
 
 void from_json(const nlohmann::json& j, DistillOptions& d) {
   j.at("teacher").get_to(d.teacher);
-  j.at("temperature").get_to(d.temperature);
-  j.at("alpha").get_to(d.alpha);
+  read_field(j, "temperature", d.temperature, false);
+  read_field(j, "alpha", d.alpha, false);
 }
 
+namespace {
+
+// Hash stability: a field at its default stays out of the canonical config, so a new option
+// (which starts at the default that reproduces the old behaviour) moves no existing hash. The
+// keys in `keep` name what the configuration is (the layers, a pruning ratio) and stay even at
+// their defaults, so a config reads as what it measures. A group left empty goes too.
+void erase_defaults(nlohmann::json& group, const nlohmann::json& defaults,
+                    std::initializer_list<const char*> keep = {}) {
+  for (auto it = group.begin(); it != group.end();) {
+    const bool kept =
+        std::any_of(keep.begin(), keep.end(), [&](const char* key) { return it.key() == key; });
+    const auto default_value = defaults.find(it.key());
+    if (!kept && default_value != defaults.end() && *default_value == it.value()) {
+      it = group.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void erase_if_empty(nlohmann::json& parent, const char* key) {
+  const auto it = parent.find(key);
+  if (it != parent.end() && it->empty()) parent.erase(it);
+}
+
+}  // namespace
+
 void to_json(nlohmann::json& j, const EvalConfig& c) {
-  const nlohmann::json workload =
-      c.workload == kWorkloadGemm ? nlohmann::json(c.gemm) : nlohmann::json(c.mlp);
-  j = {{"workload", workload}, {"precision", c.precision}, {"bits", c.bits}, {"kernel", c.kernel}};
-  if (c.quantized()) j["quantization"] = quantization_json(c);
-  if (c.workload != kWorkloadGemm && c.prune.active()) j["pruning"] = c.prune;
-  if (c.workload != kWorkloadGemm && c.distill.active()) j["distillation"] = c.distill;
+  nlohmann::json workload;
+  if (c.workload == kWorkloadGemm) {
+    workload = c.gemm;
+  } else {
+    workload = c.mlp;
+    erase_defaults(workload["training"], MlpTraining{});
+    erase_if_empty(workload, "training");
+  }
+  j = {{"workload", workload}, {"precision", c.precision}, {"bits", c.bits}};
+  if (c.kernel != EvalConfig{}.kernel) j["kernel"] = c.kernel;
+  if (c.quantized()) {
+    EvalConfig defaults;
+    defaults.precision = c.precision;
+    j["quantization"] = quantization_json(c);
+    erase_defaults(j["quantization"], quantization_json(defaults));
+    erase_if_empty(j, "quantization");
+  }
+  if (c.workload != kWorkloadGemm && c.prune.active()) {
+    j["pruning"] = c.prune;
+    erase_defaults(j["pruning"], PruneOptions{}, {"method", "ratio", "nm"});
+  }
+  if (c.workload != kWorkloadGemm && c.distill.active()) {
+    j["distillation"] = c.distill;
+    erase_defaults(j["distillation"], DistillOptions{}, {"teacher"});
+  }
   if (c.precision == "mixed") {
     j["mixed"] = c.mixed.automatic ? nlohmann::json{{"policy", "auto"}, {"budget", c.mixed.budget}}
                                    : nlohmann::json{{"policy", c.mixed.policy}};
   }
 }
 
+// Reads a canonical config, where an absent field has its default (to_json left it out).
 void from_json(const nlohmann::json& j, EvalConfig& c) {
-  c.workload = j.at("workload").at("kind").get<std::string>();
+  c = EvalConfig{};
+  const nlohmann::json& workload = j.at("workload");
+  c.workload = workload.at("kind").get<std::string>();
   if (c.workload == kWorkloadGemm) {
-    j.at("workload").get_to(c.gemm);
+    workload.get_to(c.gemm);
   } else {
-    j.at("workload").get_to(c.mlp);
+    workload.at("dataset").get_to(c.mlp.dataset);
+    workload.at("layers").get_to(c.mlp.layers);
+    if (workload.contains("training")) update_from_json(workload.at("training"), c.mlp.training);
   }
   j.at("precision").get_to(c.precision);
   j.at("bits").get_to(c.bits);
-  j.at("kernel").get_to(c.kernel);
-  if (j.contains("quantization")) j.at("quantization").get_to(c.quant);
+  c.kernel = j.value("kernel", c.kernel);
+  if (j.contains("quantization")) update_from_json(j.at("quantization"), c.quant);
   if (j.contains("pruning")) j.at("pruning").get_to(c.prune);
   if (j.contains("distillation")) j.at("distillation").get_to(c.distill);
   if (j.contains("mixed")) {

@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include "protocol/eval_config.h"
 #include "protocol/json_schema.h"
 #include "protocol/prepare_result.h"
 #include "tests/coordinator/scheduler_fixture.h"
@@ -83,7 +84,7 @@ TEST_CASE("a lease grant is a job document of schemas/job.schema.json") {
   errors = schema.validate(variant);
   CHECK_MESSAGE(errors.empty(), errors.front().to_string());
   CHECK(variant.at("lease").at("ttl_s") == 30.0);
-  CHECK(variant.at("config").at("quantization").at("scheme") == "sym");
+  CHECK(variant.at("config").get<lowbit::protocol::EvalConfig>().quant.scheme == "sym");
 }
 
 TEST_CASE("an expired lease requeues its job on the next attempt, and the old lease is refused") {

@@ -74,7 +74,7 @@ TEST_CASE("the seed sweep: 63 grid points, 45 jobs, what the bits table excludes
   for (const auto& v : e.variants) {
     if (v.config.at("precision") == "int4") {
       CHECK(v.config.at("bits") == 4);
-      CHECK(v.config.at("quantization").at("group_size") == 32);
+      CHECK(v.config.get<lowbit::protocol::EvalConfig>().quant.group_size == 32);
     }
     if (v.config.at("precision") == "mixed")
       CHECK(v.config.at("mixed").at("policy") == json({"int4", "int8"}));
