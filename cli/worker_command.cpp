@@ -30,6 +30,7 @@ struct WorkerCommandOptions {
   std::string cache_dir;
   std::string measure_lock = worker::default_measure_lock_path().string();
   int threads = 1;
+  std::string inject_slowdown;
 };
 
 void run(WorkerCommandOptions& o, char** argv) {
@@ -38,6 +39,13 @@ void run(WorkerCommandOptions& o, char** argv) {
     if (!o.token_file.empty()) o.loop.token = worker::read_token_file(o.token_file);
     worker::enter_isa_cap(o.max_isa, argv);  // may re-execute this process
     worker::verify_isa_cap(o.max_isa);
+    if (!o.inject_slowdown.empty()) {
+      try {
+        o.loop.settings.injected_slowdown = worker::parse_injected_slowdown(o.inject_slowdown);
+      } catch (const std::invalid_argument& e) {
+        throw std::invalid_argument(fmt::format("--inject-slowdown: {}", e.what()));
+      }
+    }
   } catch (const std::invalid_argument& e) {
     std::cerr << "lowbit worker: " << e.what() << "\n";
     set_exit_code(kExitUsage);
@@ -136,6 +144,9 @@ void add_worker_command(CLI::App& app, char** argv) {
   cmd->add_option("--max-jobs", o.loop.max_jobs, "exit after this many jobs (0: run until stopped)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--inject-slowdown", o.inject_slowdown,
+                  "F[:CONFIG_HASH]: make every timed call (of that configuration only) F × its "
+                  "own time slower, to test regression detectors; results are marked injected");
   cmd->callback([options, argv] { run(*options, argv); });
 }
 

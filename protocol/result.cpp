@@ -142,6 +142,7 @@ void to_json(nlohmann::json& j, const Context& c) {
        {"os_threads", c.os_threads},
        {"peak_gflops_per_core", c.peak_gflops_per_core},
        {"read_gbytes_per_s", c.read_gbytes_per_s}};
+  if (c.injected_slowdown) j["injected"] = {{"slowdown", *c.injected_slowdown}};
 }
 
 void from_json(const nlohmann::json& j, Context& c) {
@@ -156,6 +157,7 @@ void from_json(const nlohmann::json& j, Context& c) {
   j.at("os_threads").get_to(c.os_threads);
   j.at("peak_gflops_per_core").get_to(c.peak_gflops_per_core);
   j.at("read_gbytes_per_s").get_to(c.read_gbytes_per_s);
+  if (j.contains("injected")) c.injected_slowdown = j.at("injected").at("slowdown").get<double>();
 }
 
 void to_json(nlohmann::json& j, const Result& r) {

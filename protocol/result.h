@@ -74,6 +74,10 @@ struct Context {
   int os_threads = 0;               // threads of the process after measuring
   double peak_gflops_per_core = 0;  // for the result's precision; 0 when unknown
   double read_gbytes_per_s = 0;     // streaming read bandwidth with the target's threads
+  // A slowdown the worker was told to inject (`--inject-slowdown`, for testing regression
+  // detectors): each timed call spun this fraction of its own time longer. Absent: none, the
+  // figures are real.
+  std::optional<double> injected_slowdown;
 };
 
 struct GemmError {

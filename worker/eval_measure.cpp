@@ -88,6 +88,9 @@ void measure(const EvalRequest& request, std::vector<kernels::TimedCase>& cases,
   context.mhz_per_cpu = peaks.measured_ghz * 1e3;
   context.peak_gflops_per_core = probe != nullptr ? probe->gops_per_core : 0.0;
   context.read_gbytes_per_s = peaks.read_gbytes_per_s;
+  if (request.measurement.latency.injected_slowdown > 0) {
+    context.injected_slowdown = request.measurement.latency.injected_slowdown;
+  }
   if (context.overloaded) {
     spdlog::warn("load average {:.2f} exceeded {} CPUs while measuring: latency is suspect",
                  std::max(start.load_avg.empty() ? 0.0 : start.load_avg[0],

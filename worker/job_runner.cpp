@@ -3,12 +3,14 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "kernels/model/dataset.h"
 #include "kernels/model/model_file.h"
 #include "kernels/train/distill.h"
 #include "kernels/train/model_cache.h"
+#include "protocol/sweep_expand.h"
 #include "worker/base_model.h"
 #include "worker/eval_job.h"
 #include "worker/target_detect.h"
@@ -50,6 +52,33 @@ void install(const protocol::PrepareResult& prepared, const kernels::ModelCache&
 }
 
 }  // namespace
+
+InjectedSlowdown parse_injected_slowdown(const std::string& text) {
+  InjectedSlowdown inject;
+  const std::size_t colon = text.find(':');
+  const std::string factor = text.substr(0, colon);
+  std::size_t used = 0;
+  try {
+    inject.factor = std::stod(factor, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != factor.size() || !(inject.factor > 0) || inject.factor > 10) {
+    throw std::invalid_argument(
+        fmt::format("\"{}\": the factor must be a number in (0, 10], e.g. 0.15", factor));
+  }
+  if (colon != std::string::npos) {
+    inject.config_hash = text.substr(colon + 1);
+    const bool hex = std::all_of(inject.config_hash.begin(), inject.config_hash.end(), [](char c) {
+      return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+    });
+    if (inject.config_hash.size() != 16 || !hex) {
+      throw std::invalid_argument(
+          fmt::format("\"{}\": a config hash is 16 lower-case hex digits", inject.config_hash));
+    }
+  }
+  return inject;
+}
 
 protocol::PrepareResult run_prepare_job(const nlohmann::json& config,
                                         const WorkerSettings& settings, ArtifactStore& artifacts) {
@@ -108,6 +137,13 @@ protocol::Result run_variant_job(const nlohmann::json& config, const nlohmann::j
   request.threads = settings.threads;
   request.isa_cap = settings.isa_cap;
   request.measure_lock = settings.measure_lock;
+  if (const auto& inject = settings.injected_slowdown;
+      inject &&
+      (inject->config_hash.empty() || inject->config_hash == protocol::hash_config(config))) {
+    request.measurement.latency.injected_slowdown = inject->factor;
+    spdlog::warn("injecting a {:.0f} % slowdown into every timed call (--inject-slowdown)",
+                 inject->factor * 100);
+  }
   if (request.config.workload == protocol::kWorkloadMlp) {
     if (prepared == nullptr)
       throw std::invalid_argument("an mlp variant needs its prepare job's result");

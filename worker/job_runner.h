@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "protocol/prepare_result.h"
@@ -15,6 +16,18 @@
 
 namespace lowbit::worker {
 
+// `--inject-slowdown F[:CONFIG_HASH]`, for testing regression detectors and never for users'
+// figures: every timed call of every variant job (or of that configuration's only) spins F × its
+// own time longer, and the result says so in `context.injected`.
+struct InjectedSlowdown {
+  double factor = 0.0;
+  std::string config_hash;  // empty: every job
+};
+
+// Parses "F" or "F:HASH" (F in (0, 10], HASH 16 hex digits); throws std::invalid_argument
+// saying which part is wrong.
+InjectedSlowdown parse_injected_slowdown(const std::string& text);
+
 // What this worker is: where its data and cache live and the target it measures as.
 struct WorkerSettings {
   std::filesystem::path data_dir;
@@ -22,6 +35,7 @@ struct WorkerSettings {
   int threads = 1;
   std::string isa_cap = "native";
   std::filesystem::path measure_lock;  // empty: none
+  std::optional<InjectedSlowdown> injected_slowdown;
 };
 
 // `config` is a prepare job's {workload, distillation?}. Throws std::invalid_argument for a

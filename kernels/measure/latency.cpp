@@ -72,7 +72,16 @@ void initialize_google_benchmark() {
   });
 }
 
-void run_case(benchmark::State& st, CaseState& state) {
+// Busy-waits until `start` + (1 + factor) × (`stop` − `start`) and returns the time then: the
+// call appears `factor` slower, on the clock and on the CPU alike.
+Clock::time_point spin_slowdown(Clock::time_point start, Clock::time_point stop, double factor) {
+  const auto until = stop + std::chrono::duration_cast<Clock::duration>((stop - start) * factor);
+  Clock::time_point now = Clock::now();
+  while (now < until) now = Clock::now();
+  return now;
+}
+
+void run_case(benchmark::State& st, CaseState& state, double injected_slowdown) {
   TimedCase& c = *state.timed;
   set_threads(c.threads);
   state.current_run_us.clear();
@@ -81,7 +90,8 @@ void run_case(benchmark::State& st, CaseState& state) {
   for (auto _ : st) {
     const auto start = Clock::now();
     c.call(slot);
-    const auto stop = Clock::now();
+    auto stop = Clock::now();
+    if (injected_slowdown > 0) stop = spin_slowdown(start, stop, injected_slowdown);
     const double seconds = std::chrono::duration<double>(stop - start).count();
     st.SetIterationTime(seconds);
     state.current_run_us.push_back(seconds * 1e6);
@@ -122,6 +132,9 @@ std::vector<LatencyStats> measure_latency(std::vector<TimedCase>& cases,
   if (settings.repetitions < 1) throw std::invalid_argument("repetitions must be ≥ 1");
   if (!(settings.min_time_ms > 0)) throw std::invalid_argument("min time must be > 0 ms");
   if (settings.warmup_ms < 0) throw std::invalid_argument("warm-up must be ≥ 0 ms");
+  if (!(settings.injected_slowdown >= 0)) {
+    throw std::invalid_argument("an injected slowdown must be ≥ 0");
+  }
   for (const TimedCase& c : cases) {
     if (!c.call || c.slots < 1 || c.batch < 1 || c.threads < 1) {
       throw std::invalid_argument(fmt::format("{}: incomplete timed case", c.name));
@@ -136,7 +149,8 @@ std::vector<LatencyStats> measure_latency(std::vector<TimedCase>& cases,
   for (int rep = 0; rep < settings.repetitions; ++rep) {
     for (CaseState& state : states) {
       auto* b = benchmark::RegisterBenchmark(
-          state.timed->name.c_str(), [&state](benchmark::State& st) { run_case(st, state); });
+          state.timed->name.c_str(), [&state, slowdown = settings.injected_slowdown](
+                                         benchmark::State& st) { run_case(st, state, slowdown); });
       b->UseManualTime()->Unit(benchmark::kMicrosecond)->MinTime(settings.min_time_ms / 1e3);
       if (rep == 0 && settings.warmup_ms > 0) b->MinWarmUpTime(settings.warmup_ms / 1e3);
     }

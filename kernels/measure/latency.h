@@ -29,6 +29,10 @@ struct LatencySettings {
   int repetitions = 10;
   double min_time_ms = 50.0;  // per repetition
   double warmup_ms = 20.0;    // per case, before its first repetition
+  // For testing regression detectors only, never for a user's figures: after each timed call,
+  // spin for this fraction of the call's own time, inside the timed region (so real and CPU
+  // time grow alike, as a real slowdown's do). 0: off.
+  double injected_slowdown = 0.0;
 };
 
 struct TimedCase {

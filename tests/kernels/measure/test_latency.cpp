@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <set>
 #include <stdexcept>
 
@@ -108,4 +109,29 @@ TEST_CASE("latency: rotation slots exceed twice the last-level cache") {
   CHECK(rotation_slots(100, 0) == 2);
   CHECK(rotation_slots(0, 1 << 20) == 2);
   CHECK(last_level_cache_bytes() >= 0);
+}
+
+TEST_CASE("latency: an injected slowdown stretches every call by its own time, on both clocks") {
+  // A call that lasts at least 100 µs by the clock: with F = 0.5 injected, no sample can be
+  // shorter than 150 µs, whatever the machine does (the spin waits for the clock, it cannot
+  // finish early). The spin is busy, so the CPU time grows with it: an injected slowdown looks
+  // like a real one, not like an overloaded host.
+  std::vector<TimedCase> cases(1);
+  cases[0].name = "wait/batch:1";
+  cases[0].call = [](int) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(100);
+    while (std::chrono::steady_clock::now() < until) {
+    }
+  };
+  LatencySettings settings = quick();
+  settings.injected_slowdown = 0.5;
+  const auto stats = measure_latency(cases, settings);
+  REQUIRE(stats.size() == 1);
+  for (const double s : stats[0].samples_us) CHECK(s >= 150.0);
+  CHECK(stats[0].min_us >= 150.0);
+  REQUIRE(stats[0].cpu_samples_us.size() == stats[0].samples_us.size());
+  for (const double cpu : stats[0].cpu_samples_us) CHECK(cpu > 0.0);
+
+  settings.injected_slowdown = -0.1;
+  CHECK_THROWS_AS(measure_latency(cases, settings), std::invalid_argument);
 }
