@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstddef>
 
+#include "stats/sample_size.h"
+
 namespace lowbit::protocol {
 
 namespace {
@@ -48,6 +50,7 @@ class SweepReader {
     read_measurement();
     read_targets();
     read_tags();
+    track_by_default();
     SweepParse parse;
     if (errors_.empty()) {
       parse.sweep = std::move(sweep_);
@@ -206,6 +209,15 @@ class SweepReader {
     m.repetitions = j.value("repetitions", m.repetitions);
     m.min_time_ms = j.value("min_time_ms", m.min_time_ms);
     m.warmup_ms = j.value("warmup_ms", m.warmup_ms);
+  }
+
+  // A sweep with a branch is tracked: it will be compared with its baseline, and the default
+  // repetitions of an untracked sweep cannot catch one regressed series among hundreds
+  // (stats/sample_size.h). Repetitions the sweep gives itself are kept.
+  void track_by_default() {
+    if (sweep_.tags.branch.empty()) return;
+    if (doc_.contains("measurement") && doc_.at("measurement").contains("repetitions")) return;
+    sweep_.measurement.repetitions = stats::kTrackedRepetitions;
   }
 
   void read_targets() {

@@ -40,8 +40,9 @@ const std::map<std::string, std::vector<std::string>> kAllowed = {
      {"kernels/base", "kernels/model", "kernels/gemm", "kernels/quant", "kernels/engine",
       "kernels/train"}},
     {"kernels/measure", {"kernels/base", "stats"}},
-    // The one kernels header the protocol may include: the bits × precision table.
-    {"protocol", {"kernels/base/precision_modes.h"}},
+    // The one kernels header the protocol may include: the bits × precision table. stats/ gives
+    // it the repetitions a tracked sweep needs.
+    {"protocol", {"kernels/base/precision_modes.h", "stats"}},
     {"coordinator", {"protocol", "stats"}},
     {"worker", {"protocol", "kernels", "stats"}},
     {"cli", {"coordinator", "worker", "protocol", "stats"}},

@@ -183,3 +183,14 @@ TEST_CASE("target constraints: any, or fields of the fingerprint") {
 }
 
 }  // namespace
+
+TEST_CASE("a sweep with a branch is tracked: 30 repetitions unless it says otherwise") {
+  json doc = minimal_sweep();
+  CHECK(parse_sweep(doc).sweep->measurement.repetitions == 10);
+  doc["tags"] = {{"branch", "main"}};
+  CHECK(parse_sweep(doc).sweep->measurement.repetitions == 30);
+  doc["measurement"] = {{"repetitions", 12}};
+  CHECK(parse_sweep(doc).sweep->measurement.repetitions == 12);
+  doc["measurement"] = {{"min_time_ms", 5}};
+  CHECK(parse_sweep(doc).sweep->measurement.repetitions == 30);
+}
