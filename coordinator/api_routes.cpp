@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "coordinator/api_bodies.h"
+#include "coordinator/api_plan.h"
+#include "coordinator/api_tracking.h"
 #include "coordinator/http_errors.h"
 #include "coordinator/results_csv.h"
 
@@ -45,23 +47,6 @@ std::string_view path_of(const Request& request) {
   return target.substr(0, target.find('?'));
 }
 
-std::map<std::string, std::string> query_of(const Request& request) {
-  const std::string_view target(request.target().data(), request.target().size());
-  std::map<std::string, std::string> query;
-  const std::size_t mark = target.find('?');
-  if (mark == std::string_view::npos) return query;
-  std::string_view rest = target.substr(mark + 1);
-  while (!rest.empty()) {
-    const std::size_t amp = rest.find('&');
-    const std::string_view pair = rest.substr(0, amp);
-    const std::size_t eq = pair.find('=');
-    query[std::string(pair.substr(0, eq))] =
-        eq == std::string_view::npos ? "" : std::string(pair.substr(eq + 1));
-    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
-  }
-  return query;
-}
-
 // Matches `path` against `pattern`; the captured segment goes to `param`.
 bool matches(std::string_view pattern, const std::vector<std::string_view>& path,
              std::string& param) {
@@ -76,30 +61,6 @@ bool matches(std::string_view pattern, const std::vector<std::string_view>& path
     }
   }
   return true;
-}
-
-std::optional<std::int64_t> parse_id(const std::string& text) {
-  std::int64_t id = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc() || end != text.data() + text.size() || id < 1) return std::nullopt;
-  return id;
-}
-
-Plan answer(Response response) {
-  Plan plan;
-  plan.answer = std::move(response);
-  return plan;
-}
-
-Plan db(DbStep step, bool may_free_jobs = false) {
-  Plan plan;
-  plan.step = std::move(step);
-  plan.may_free_jobs = may_free_jobs;
-  return plan;
-}
-
-Response not_found(std::string_view what, const std::string& id) {
-  return error_response(http::status::not_found, fmt::format("no {} \"{}\"", what, id));
 }
 
 // --- routes ---------------------------------------------------------------------------------
@@ -345,7 +306,7 @@ Plan get_artifact(const Request&, const std::string& hash, const RequestContext&
 
 constexpr std::string_view kArtifactPattern = "/api/v1/artifacts/{hash}";
 
-const std::array<Route, 17> kRoutes = {{
+const std::array<Route, 18> kRoutes = {{
     {"/healthz", http::verb::get, std::nullopt, healthz},
     {"/metrics", http::verb::get, std::nullopt, metrics},
     {"/api/v1/sweeps", http::verb::post, Role::kSubmit, submit_sweep},
@@ -353,6 +314,7 @@ const std::array<Route, 17> kRoutes = {{
     {"/api/v1/sweeps/{id}", http::verb::get, std::nullopt, get_sweep},
     {"/api/v1/sweeps/{id}/results", http::verb::get, std::nullopt, sweep_results},
     {"/api/v1/sweeps/{id}/cancel", http::verb::post, Role::kSubmit, cancel_sweep},
+    {"/api/v1/sweeps/{id}/regressions", http::verb::get, std::nullopt, sweep_regressions},
     {"/api/v1/workers", http::verb::post, Role::kWorker, register_worker},
     {"/api/v1/workers", http::verb::get, std::nullopt, list_workers},
     {"/api/v1/targets", http::verb::get, std::nullopt, list_targets},

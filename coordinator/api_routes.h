@@ -8,6 +8,7 @@
 //   GET  /healthz, GET /metrics
 //   POST /api/v1/sweeps (submit)       GET /api/v1/sweeps       GET /api/v1/sweeps/{id}
 //   GET  /api/v1/sweeps/{id}/results?format=json|csv           POST /api/v1/sweeps/{id}/cancel
+//   GET  /api/v1/sweeps/{id}/regressions?baseline=&alpha=&min_effect=&min_drop= (api_tracking.h)
 //   POST /api/v1/workers (worker)      GET /api/v1/workers      GET /api/v1/targets
 //   POST /api/v1/leases (worker, long-poll)
 //   POST /api/v1/leases/{id}/heartbeat|result|failure (worker)

@@ -100,10 +100,15 @@ CREATE TABLE artifacts (
 );
 )sql";
 
+// Regression baselines: the latest earlier sweep of a name.
+const char* const kBaselineIndex = R"sql(
+CREATE INDEX sweeps_by_name ON sweeps(name, id);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
-  static const std::vector<Migration> list{{1, kInitialSchema}};
+  static const std::vector<Migration> list{{1, kInitialSchema}, {2, kBaselineIndex}};
   return list;
 }
 

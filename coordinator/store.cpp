@@ -142,6 +142,21 @@ std::vector<SweepRow> Store::sweeps() {
   return rows;
 }
 
+std::optional<SweepRow> Store::latest_finished_sweep(const std::string& name,
+                                                     const std::string& branch, SweepId before) {
+  // sweeps_by_name (migration 2) finds the candidates; a name has a few hundred sweeps at most.
+  static const std::string kSql = fmt::format(
+      "SELECT {} FROM sweeps s WHERE s.name = ? AND s.id < ? AND s.cancelled_ms IS NULL "
+      "AND coalesce(json_extract(s.tags, '$.branch'), '') = ? "
+      "AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.sweep_id = s.id "
+      "AND j.state IN ('queued', 'blocked', 'leased')) ORDER BY s.id DESC LIMIT 1",
+      kSweepColumns);
+  auto q = db_.query(kSql);
+  q.bind_all(name, before, branch);
+  if (!q.step()) return std::nullopt;
+  return read_sweep(q);
+}
+
 void Store::mark_sweep_cancelled(SweepId id, TimeMs now) {
   db_.query("UPDATE sweeps SET cancelled_ms = ? WHERE id = ? AND cancelled_ms IS NULL")
       .bind_all(now, id)

@@ -121,6 +121,11 @@ class Store {
   InsertedSweep insert_sweep(const NewSweep& sweep, TimeMs now);
   std::optional<SweepRow> sweep(SweepId id);
   std::vector<SweepRow> sweeps();
+  // The latest sweep before `before` with this name and tags.branch ("" matches an untagged
+  // sweep) that is finished (no job queued, blocked or leased) and not cancelled: a regression
+  // baseline.
+  std::optional<SweepRow> latest_finished_sweep(const std::string& name, const std::string& branch,
+                                                SweepId before);
   void mark_sweep_cancelled(SweepId id, TimeMs now);
   std::vector<SkippedRow> skipped(SweepId id);
   std::int64_t skipped_count(SweepId id);
