@@ -10,6 +10,7 @@
 #include <span>
 #include <vector>
 
+#include "kernels/base/aligned_vector.h"
 #include "kernels/base/epilogue.h"
 
 namespace lowbit::kernels {
@@ -31,8 +32,8 @@ class PingPong {
   T* hidden(std::size_t l) { return l % 2 == 0 ? ping_.data() : pong_.data(); }
 
  private:
-  std::vector<T> ping_;
-  std::vector<T> pong_;
+  AlignedVector<T> ping_;  // aligned: the next layer's kernel reads them
+  AlignedVector<T> pong_;
 };
 
 // The chain of float layers: `gemm(layer, in, out)` overwrites out (batch × layer.outputs) with

@@ -30,8 +30,9 @@ class SimulatedWeightsEngine final : public InferenceEngine {
 Mlp fake_quantize_model(const Mlp& model, const QuantSpec& spec) {
   Mlp out = model;
   for (DenseLayer& layer : out.layers) {
-    layer.weights = fake_quantize_weights(layer.weights, layer.outputs, layer.inputs, spec.bits,
-                                          spec.scheme, spec.granularity);
+    const std::vector<float> quantized = fake_quantize_weights(
+        layer.weights, layer.outputs, layer.inputs, spec.bits, spec.scheme, spec.granularity);
+    layer.weights.assign(quantized.begin(), quantized.end());
   }
   return out;
 }

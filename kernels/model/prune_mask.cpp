@@ -73,7 +73,7 @@ void check_mask_shape(const PruneMask& mask, const Mlp& model) {
 void apply_mask(const PruneMask& mask, Mlp& model) {
   check_mask_shape(mask, model);
   for (std::size_t l = 0; l < model.layers.size(); ++l) {
-    std::vector<float>& weights = model.layers[l].weights;
+    auto& weights = model.layers[l].weights;
     const std::vector<std::uint8_t>& keep = mask.keep[l];
     for (std::size_t i = 0; i < weights.size(); ++i) {
       if (keep[i] == 0) weights[i] = 0.0f;

@@ -46,7 +46,7 @@ PruneMask magnitude_mask(const Mlp& model, double ratio, const PruneMask* previo
   candidates.reserve(static_cast<std::size_t>(model.weight_count()));
   std::int64_t index = 0;
   for (std::size_t l = 0; l < model.layers.size(); ++l) {
-    const std::vector<float>& weights = model.layers[l].weights;
+    const auto& weights = model.layers[l].weights;
     for (std::size_t i = 0; i < weights.size(); ++i, ++index) {
       candidates.push_back(
           {previously_pruned(previous, l, i) ? -1.0f : std::fabs(weights[i]), index});

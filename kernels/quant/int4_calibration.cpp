@@ -155,7 +155,7 @@ std::vector<double> inverse_cholesky_upper(std::vector<double> h, std::size_t n)
 
 }  // namespace
 
-BlockQuantMatrix gptq_quantize(const std::vector<float>& weights, int rows, int cols,
+BlockQuantMatrix gptq_quantize(std::span<const float> weights, int rows, int cols,
                                const BlockQuantSpec& spec, const LayerInputStats& stats) {
   check_block_quant_spec(spec);
   const auto n = static_cast<std::size_t>(cols);
@@ -211,9 +211,8 @@ BlockQuantMatrix gptq_quantize(const std::vector<float>& weights, int rows, int 
   return pack_block_matrix(rows, cols, spec, codes, params);
 }
 
-std::vector<float> corrected_bias(const std::vector<float>& weights,
-                                  const BlockQuantMatrix& quantized, const std::vector<float>& bias,
-                                  const std::vector<double>& mean) {
+std::vector<float> corrected_bias(std::span<const float> weights, const BlockQuantMatrix& quantized,
+                                  const std::vector<float>& bias, const std::vector<double>& mean) {
   const std::vector<float> w_hat = dequantize_block_matrix(quantized);
   const auto cols = static_cast<std::size_t>(quantized.cols);
   std::vector<float> out(bias);

@@ -40,13 +40,12 @@ std::vector<LayerInputStats> layer_input_stats(const Mlp& model, const Calibrati
 // they stay exactly 0; their error is propagated like any other (as SparseGPT does).
 // Costs O(cols³ + rows · cols²): gptq_affordable says when stats carry H (cols ≤ 1024).
 bool gptq_affordable(int cols);
-BlockQuantMatrix gptq_quantize(const std::vector<float>& weights, int rows, int cols,
+BlockQuantMatrix gptq_quantize(std::span<const float> weights, int rows, int cols,
                                const BlockQuantSpec& spec, const LayerInputStats& stats);
 
 // bias + (W − Ŵ) · mean: the bias that keeps the layer's mean output where the fp32 layer has
 // it. `weights` rows × cols as quantized into `quantized`.
-std::vector<float> corrected_bias(const std::vector<float>& weights,
-                                  const BlockQuantMatrix& quantized, const std::vector<float>& bias,
-                                  const std::vector<double>& mean);
+std::vector<float> corrected_bias(std::span<const float> weights, const BlockQuantMatrix& quantized,
+                                  const std::vector<float>& bias, const std::vector<double>& mean);
 
 }  // namespace lowbit::kernels

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <span>
 
 namespace lowbit::kernels {
 
@@ -10,8 +11,8 @@ namespace {
 // `keep` is null for an unmasked update; a template parameter rather than a test per element,
 // so the unmasked loop stays the one the compiler vectorized before masks existed.
 template <bool kMasked>
-void update(std::vector<float>& param, const std::vector<float>& grad, std::vector<float>& m,
-            std::vector<float>& v, const AdamSettings& s, float step_size, float bias2_sqrt,
+void update(std::span<float> param, std::span<const float> grad, std::span<float> m,
+            std::span<float> v, const AdamSettings& s, float step_size, float bias2_sqrt,
             float decay, const std::uint8_t* keep) {
   const float b1 = s.beta1;
   const float b2 = s.beta2;

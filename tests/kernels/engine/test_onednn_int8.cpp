@@ -416,7 +416,7 @@ TEST_CASE("int8: without VNNI the full range saturates vpmaddubsw, the chosen ra
   // One layer, every weight 1 (q_w = 127 at 8 bits), every input at the top of the range: each
   // vpmaddubsw pair is 2·qmax·127, which overflows int16 at qmax = 255 (64770 > 32767).
   Mlp model;
-  model.layers.push_back({64, 4, std::vector<float>(64 * 4, 1.0f), std::vector<float>(4, 0.0f)});
+  model.layers.push_back({64, 4, AlignedVector<float>(64 * 4, 1.0f), std::vector<float>(4, 0.0f)});
   const std::vector<float> calibration_images(64 * 8, 1.0f);
   const CalibrationSet calibration{calibration_images.data(), 8, 64};
   const std::vector<float> images(64 * 2, 1.0f);

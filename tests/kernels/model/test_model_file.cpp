@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -59,7 +60,7 @@ ModelArtifact make_artifact(const std::vector<int>& layers, std::uint64_t seed,
   return a;
 }
 
-std::vector<std::uint32_t> bits(const std::vector<float>& v) {
+std::vector<std::uint32_t> bits(std::span<const float> v) {
   std::vector<std::uint32_t> out(v.size());
   std::transform(v.begin(), v.end(), out.begin(),
                  [](float f) { return std::bit_cast<std::uint32_t>(f); });

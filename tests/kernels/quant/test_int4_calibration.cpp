@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <span>
 #include <vector>
 
 #include "kernels/base/random.h"
@@ -38,7 +39,7 @@ std::vector<float> correlated_inputs(std::uint64_t seed, int count, int width) {
 }
 
 // Mean over the inputs of Σ_n ((W − Ŵ) a)_n².
-double output_error(const std::vector<float>& w, const std::vector<float>& w_hat,
+double output_error(std::span<const float> w, const std::vector<float>& w_hat,
                     const std::vector<float>& a, int rows, int cols, int count) {
   double total = 0.0;
   for (int i = 0; i < count; ++i) {
@@ -63,7 +64,7 @@ TEST_CASE("int4 calibration: GPTQ lowers the output error on its data and keeps 
   const int count = 400;
   const std::vector<float> a = correlated_inputs(5, count, cols);
   Mlp model = random_model({cols, rows}, 6);
-  std::vector<float>& w = model.layers[0].weights;
+  auto& w = model.layers[0].weights;
   for (std::size_t i = 0; i < w.size(); i += 3) w[i] = 0.0f;  // a third pruned
   const std::vector<LayerInputStats> stats = layer_input_stats(model, {a.data(), count, cols});
   REQUIRE(stats.size() == 1);

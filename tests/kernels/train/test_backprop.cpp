@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <span>
 #include <vector>
 
 #include "kernels/base/random.h"
@@ -92,7 +93,7 @@ TEST_CASE("backprop: weight and bias gradients match finite differences") {
 
   int checked = 0;
   for (std::size_t l = 0; l < model.layers.size(); ++l) {
-    auto probe = [&](std::vector<float>& params, const std::vector<float>& analytic,
+    auto probe = [&](std::span<float> params, const std::vector<float>& analytic,
                      const char* what) {
       for (std::size_t i = 0; i < params.size(); ++i) {
         CAPTURE(l);

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -80,7 +81,7 @@ ModelArtifact make_artifact(const TrainSpec& spec, const std::string& data_hash)
   return a;
 }
 
-std::vector<std::uint32_t> bits(const std::vector<float>& v) {
+std::vector<std::uint32_t> bits(std::span<const float> v) {
   std::vector<std::uint32_t> out(v.size());
   std::transform(v.begin(), v.end(), out.begin(),
                  [](float f) { return std::bit_cast<std::uint32_t>(f); });
