@@ -3,7 +3,10 @@
 // set_exit_code(); main returns it. Exit codes are the CLI contract.
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
+#include <optional>
 #include <stdexcept>
+#include <string>
 
 namespace lowbit::cli {
 
@@ -29,6 +32,14 @@ void add_status_command(CLI::App& app);
 void add_cancel_command(CLI::App& app);
 void add_results_command(CLI::App& app);
 void add_compare_command(CLI::App& app);
+void add_regressions_command(CLI::App& app);
+
+// GET /api/v1/sweeps/{id}/regressions with the options given (absent: the coordinator's
+// defaults).
+std::string regressions_path(std::int64_t sweep, std::optional<std::int64_t> baseline,
+                             std::optional<double> alpha = {},
+                             std::optional<double> min_effect = {},
+                             std::optional<double> min_drop = {});
 
 void set_exit_code(int code);
 int exit_code();

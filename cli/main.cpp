@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   lowbit::cli::add_cancel_command(app);
   lowbit::cli::add_results_command(app);
   lowbit::cli::add_compare_command(app);
+  lowbit::cli::add_regressions_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
