@@ -4,7 +4,6 @@
 #include <functional>
 #include <memory>
 
-#include "kernels/base/aligned_vector.h"
 #include "kernels/base/library_info.h"
 #include "kernels/engine/engine_registry.h"
 #include "kernels/gemm/gemm_workload.h"
@@ -17,7 +16,6 @@ namespace {
 // The seed of the gemm workload's inputs: fixed, so every target multiplies
 // the same matrices.
 constexpr std::uint64_t kGemmInputSeed = 0x67656d6dULL;  // "gemm"
-constexpr std::size_t kFloatsPerLine = kernels::kCacheLine / sizeof(float);
 
 // The GEMM as a one-layer model: W[n][k] = B[k][n], no bias, no activation
 // (the last layer of an Mlp has none), so every precision's engine computes
@@ -124,14 +122,11 @@ void run_gemm(const EvalRequest& request, protocol::Result& result) {
   }
   const int slots = kernels::rotation_slots(static_cast<std::int64_t>(m * k * sizeof(float)),
                                             kernels::last_level_cache_bytes());
-  // Each slot starts on a cache line, as the first does (kernels/base/aligned_vector.h).
-  const std::size_t stride = (m * k + kFloatsPerLine - 1) / kFloatsPerLine * kFloatsPerLine;
-  const std::vector<float> values =
-      kernels::random_uniform_matrix(stride * static_cast<std::size_t>(slots), kGemmInputSeed);
-  const kernels::AlignedVector<float> a(values.begin(), values.end());
-  kernels::AlignedVector<float> c(m * n);
+  const std::vector<float> a =
+      kernels::random_uniform_matrix(m * k * static_cast<std::size_t>(slots), kGemmInputSeed);
+  std::vector<float> c(m * n);
   auto run = [&](int slot) {
-    runner.run(a.data() + stride * static_cast<std::size_t>(slot), c.data());
+    runner.run(a.data() + m * k * static_cast<std::size_t>(slot), c.data());
   };
   run(0);
   const std::vector<double> reference =

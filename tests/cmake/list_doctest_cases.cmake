@@ -4,6 +4,8 @@
 # doctest's own discovery script splits names at ';' (CMake's list separator), which several of
 # our case names contain; here a ';' becomes doctest's one-character wildcard '?' in the filter.
 # A filter that matched nothing would still fail: our runner fails a run in which no case ran.
+# A case whose name ends in "(runs alone)" gets RUN_SERIAL: it compares latencies across runs,
+# which another test loading the host would make noisy (and its verdicts with them).
 execute_process(COMMAND "${EXECUTABLE}" --list-test-cases --no-version=true
                 OUTPUT_VARIABLE listing RESULT_VARIABLE status)
 if(NOT status EQUAL 0)
@@ -22,6 +24,9 @@ foreach(line IN LISTS lines)
   string(REPLACE "?" "," name "${line}")
   string(APPEND script
          "add_test([==[${PREFIX}: ${name}]==] [==[${EXECUTABLE}]==] [==[--test-case=${filter}]==])\n")
+  if(name MATCHES "\\(runs alone\\)$")
+    string(APPEND script "set_tests_properties([==[${PREFIX}: ${name}]==] PROPERTIES RUN_SERIAL TRUE)\n")
+  endif()
   math(EXPR count "${count} + 1")
 endforeach()
 if(count EQUAL 0)
