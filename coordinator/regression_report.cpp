@@ -64,7 +64,7 @@ class Comparison {
   explicit Comparison(const RegressionOptions& options) : options_(options) {}
 
   void one_sided(const ResultPoint& r, Verdict verdict) {
-    for (Pending& p : series_of(r, nullptr, r)) {
+    for (Pending& p : series_of(nullptr, r)) {
       p.series.verdict = verdict;
       record_value(p, r, verdict == Verdict::kGone);
       out_.push_back(std::move(p));
@@ -72,7 +72,7 @@ class Comparison {
   }
 
   void both(const ResultPoint& baseline, const ResultPoint& current) {
-    for (Pending& p : series_of(baseline, &baseline, current)) {
+    for (Pending& p : series_of(&baseline, current)) {
       judge(p, baseline, current);
       out_.push_back(std::move(p));
     }
@@ -83,8 +83,7 @@ class Comparison {
  private:
   // The series a result pair has: a latency series per batch either side measured, and the
   // top-1 series of an mlp.
-  std::vector<Pending> series_of(const ResultPoint& any, const ResultPoint* baseline,
-                                 const ResultPoint& current) {
+  std::vector<Pending> series_of(const ResultPoint* baseline, const ResultPoint& current) {
     std::vector<int> batches;
     for (const ResultPoint* r : {baseline, &current}) {
       if (r == nullptr) continue;
@@ -108,7 +107,7 @@ class Comparison {
       p.series.batch = batch;
       out.push_back(std::move(p));
     }
-    if (any.has_top1_series || current.has_top1_series) {
+    if (current.has_top1_series || (baseline != nullptr && baseline->has_top1_series)) {
       Pending p{base};
       p.series.metric = Metric::kTop1;
       out.push_back(std::move(p));

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "stats/latency_change.h"
+#include "tests/stats/noise_model.h"
 #include "tests/stats/tolerances.h"
 
 using namespace lowbit::stats;
@@ -20,25 +21,6 @@ constexpr int kSeries = 2000;
 constexpr int kSamplesPerSide = 20;
 constexpr double kAlpha = 0.05;
 constexpr double kMinEffect = 0.05;
-
-struct NoiseModel {
-  std::mt19937_64 rng{20261207};
-  double cv = 0.05;
-  double outlier_share = 0.02;
-  double outlier_factor = 3.0;
-
-  std::vector<double> draw(double median_us, int count) {
-    const double sigma = std::sqrt(std::log(1.0 + cv * cv));  // log-normal with that cv
-    std::normal_distribution<double> log_noise(0.0, sigma);
-    std::uniform_real_distribution<double> uniform(0.0, 1.0);
-    std::vector<double> samples(static_cast<std::size_t>(count));
-    for (double& s : samples) {
-      s = median_us * std::exp(log_noise(rng));
-      if (uniform(rng) < outlier_share) s *= outlier_factor;
-    }
-    return samples;
-  }
-};
 
 // The share of kSeries series the detector calls changed when the current side is `shift`
 // slower than the baseline (0: an A/A comparison).

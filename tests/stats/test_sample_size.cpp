@@ -9,6 +9,7 @@
 
 #include "stats/latency_change.h"
 #include "stats/sample_size.h"
+#include "tests/stats/noise_model.h"
 
 using namespace lowbit::stats;
 
@@ -36,18 +37,8 @@ TEST_CASE("sample size: a lone change among m series needs the floor below alpha
 TEST_CASE("sample size: at the tracked repetitions a lone 10 % regression among 500 is caught") {
   // 500 series, one of them 10 % slower, noise as measured latency's (log-normal cv 0.05, 2 %
   // of repetitions tripled by an interruption); BH at 0.05 and a 5 % minimum effect.
-  std::mt19937_64 rng(20261208);
-  const double sigma = std::sqrt(std::log(1.0 + 0.05 * 0.05));
-  std::normal_distribution<double> log_noise(0.0, sigma);
-  std::uniform_real_distribution<double> uniform(0.0, 1.0);
-  auto draw = [&](double median_us, int n) {
-    std::vector<double> v(static_cast<std::size_t>(n));
-    for (double& s : v) {
-      s = median_us * std::exp(log_noise(rng));
-      if (uniform(rng) < 0.02) s *= 3.0;
-    }
-    return v;
-  };
+  lowbit::testing::NoiseModel noise;
+  noise.rng.seed(20261208);
   constexpr int kSeries = 500;
   constexpr int kTrials = 40;
   int caught = 0;
@@ -55,8 +46,8 @@ TEST_CASE("sample size: at the tracked repetitions a lone 10 % regression among 
   for (int t = 0; t < kTrials; ++t) {
     std::vector<LatencyChange> changes;
     for (int s = 0; s < kSeries; ++s) {
-      changes.push_back(compare_latency(draw(100.0, kTrackedRepetitions),
-                                        draw(s == 0 ? 110.0 : 100.0, kTrackedRepetitions)));
+      changes.push_back(compare_latency(noise.draw(100.0, kTrackedRepetitions),
+                                        noise.draw(s == 0 ? 110.0 : 100.0, kTrackedRepetitions)));
     }
     const std::vector<ChangeDecision> d = decide_changes(changes, 0.05, 0.05);
     caught += d[0].changed;
